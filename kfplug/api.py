@@ -1,0 +1,41 @@
+"""The public facade: what the CLI and the KRM entry point call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .compile import compile_plan
+from .emit.tree import tree_files
+from .emit.write import check_output_dir, diff_tree, write_tree
+from .plan import Plan
+from .spec.load import read_spec
+from .spec.model import Federation
+
+
+def load(spec_file: str | Path) -> Federation:
+    """Read and validate a spec; raises SpecError."""
+    return read_spec(spec_file)[0]
+
+
+def plan(spec_file: str | Path) -> Plan:
+    return compile_plan(load(spec_file))
+
+
+def render(spec_file: str | Path, out: str | Path) -> None:
+    """Write the kustomize tree for `spec_file` into `out`, atomically."""
+    spec_file, out = Path(spec_file), Path(out)
+    files = tree_files(plan(spec_file))
+    check_output_dir(out, spec_file)
+    write_tree(files, out)
+
+
+def drift(spec_file: str | Path, out: str | Path) -> str:
+    """The diff between `out` and a fresh render; empty when `out` is up to date."""
+    return diff_tree(tree_files(plan(spec_file)), Path(out))
+
+
+def init_secrets(out: str | Path) -> list[Path]:
+    """Write random values for every secret file a rendered tree expects."""
+    from .emit.secrets import init_secrets as _init
+
+    return _init(Path(out))

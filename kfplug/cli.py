@@ -1,0 +1,82 @@
+"""`kfplug` command line: parse options, call the api, print. No logic here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, api
+from .diagnostics import SpecError
+from .emit.write import OutputError
+
+
+def _fail(error: Exception) -> None:
+    if isinstance(error, SpecError):
+        for issue in error.issues:
+            click.echo(str(issue), err=True)
+        count = len(error.issues)
+        click.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
+        sys.exit(1)
+    click.echo(f"error: {error}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kfplug")
+def main() -> None:
+    """Compile a FederationSpec into per-party kustomize trees."""
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the tree into (created or replaced atomically).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when OUTPUT is out of date.")
+def render(spec: Path, out: Path, check: bool) -> None:
+    """Render SPEC into OUTPUT/bases, OUTPUT/overlays/<party> and OUTPUT/clusters/<cluster>."""
+    try:
+        if check:
+            diff = api.drift(spec, out)
+            if diff:
+                click.echo(diff, nl=False)
+                click.echo(f"{out} is out of date; run: kfplug render {spec} -o {out}", err=True)
+                sys.exit(1)
+            return
+        api.render(spec, out)
+    except (SpecError, OutputError) as error:
+        _fail(error)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+def validate(spec: Path) -> None:
+    """Check SPEC and report every problem."""
+    try:
+        api.load(spec)
+    except SpecError as error:
+        _fail(error)
+    click.echo(f"{spec}: ok")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def fn(args: tuple[str, ...]) -> None:
+    """Run as a KRM function (ResourceList on stdin) or a legacy exec plugin (config path argument)."""
+    from . import krm
+
+    sys.exit(krm.run(list(args)))
+
+
+@main.group()
+def secrets() -> None:
+    """Manage the git-ignored secret files of a rendered tree."""
+
+
+@secrets.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def secrets_init(directory: Path) -> None:
+    """Create DIRECTORY/overlays/*/secrets/*.env with random values where missing (mode 0600)."""
+    for path in api.init_secrets(directory):
+        click.echo(f"wrote {path}")

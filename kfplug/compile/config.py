@@ -1,0 +1,22 @@
+"""The runtime's generated configuration (route tables, properties) for one party."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..plan import ConfigMapGen, Part
+from ..runtimes.catalog import ConfigInput
+from .context import PartyContext
+
+
+def config_maps(ctx: PartyContext) -> Iterator[Part]:
+    generated = ctx.runtime.configure(ConfigInput(
+        party=ctx.member.id,
+        release=ctx.release,
+        modules=tuple(m.name for m in ctx.modules),
+        peers=ctx.peers,
+        default_route=ctx.default_route,
+        exchange=ctx.is_exchange,
+    ))
+    for config in generated:
+        yield ConfigMapGen(config.name, config.component, config.files, config.env)

@@ -1,0 +1,46 @@
+"""What every compile step sees of one party (or the exchange)."""
+
+from __future__ import annotations
+
+import attrs
+
+from ..plan import Patch
+from ..runtimes.catalog import Module, Peer, Release, Runtime
+from ..spec.model import Exchange, Federation, Party
+from ..spec.topology import EXCHANGE, Member
+
+
+@attrs.frozen
+class PartyContext:
+    federation: Federation
+    runtime: Runtime
+    release: Release
+    member: Member
+    party: Party | Exchange
+    modules: tuple[Module, ...]
+    peers: tuple[Peer, ...]
+    default_route: Peer | None
+
+    @property
+    def spec(self):
+        return self.federation.spec
+
+    @property
+    def is_exchange(self) -> bool:
+        return self.member.name == EXCHANGE
+
+    def module(self, name: str) -> Module | None:
+        return next((m for m in self.modules if m.name == name), None)
+
+
+def workload_patch(file: str, module: Module, *, pod: dict | None = None, container: dict | None = None,
+                   spec: dict | None = None) -> Patch:
+    """A strategic-merge patch of one module's workload: its spec, pod spec and main container."""
+    pod_spec = dict(pod or {})
+    if container:
+        pod_spec["containers"] = [{"name": module.name, **container}]
+    body_spec = dict(spec or {})
+    if pod_spec:
+        body_spec["template"] = {"spec": pod_spec}
+    body = {"apiVersion": "apps/v1", "kind": module.kind, "metadata": {"name": module.name}, "spec": body_spec}
+    return Patch(file, module.kind, module.name, body)

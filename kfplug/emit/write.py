@@ -1,0 +1,100 @@
+"""The one writer: a rendered tree goes to a temporary directory next to the
+target and is moved into place only when every file is written."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .tree import MARKER
+
+SECRET_FILES = ("overlays/*/secrets/*.env", "overlays/*/secrets/*.password")
+
+
+class OutputError(Exception):
+    """The output directory is not one kfplug may write to."""
+
+
+def check_output_dir(out: Path, spec_file: Path | None = None) -> None:
+    resolved = out.resolve()
+    forbidden = {Path("/"), Path.home().resolve()}
+    if resolved in forbidden:
+        raise OutputError(f"refusing to write to {out}: it is / or the home directory")
+    if spec_file is not None:
+        spec_dir = spec_file.resolve().parent
+        if resolved == spec_dir or spec_dir.is_relative_to(resolved):
+            raise OutputError(f"refusing to write to {out}: it holds the spec itself")
+    if out.is_symlink():
+        raise OutputError(f"refusing to write to {out}: it is a symbolic link")
+    if out.exists():
+        if not out.is_dir():
+            raise OutputError(f"refusing to write to {out}: it is not a directory")
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise OutputError(f"refusing to write to {out}: a non-empty directory kfplug did not create "
+                              f"(no {MARKER} marker)")
+
+
+def write_tree(files: dict[str, str], out: Path) -> None:
+    """Atomically replace `out` with exactly `files`, keeping the user's secret files."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".kfplug-"))
+    try:
+        for relative, text in sorted(files.items()):
+            _write_file(staging / relative, text.encode("utf-8"), 0o644)
+        if out.is_dir():
+            _carry_secrets(out, staging)
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_file(path: Path, data: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _carry_secrets(old: Path, new: Path) -> None:
+    for path in sorted(p for pattern in SECRET_FILES for p in old.glob(pattern)):
+        if path.is_file() and not path.is_symlink():
+            target = new / path.relative_to(old)
+            _write_file(target, path.read_bytes(), 0o600)
+
+
+def _swap(staging: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    retired = Path(tempfile.mkdtemp(dir=out.parent, prefix=".kfplug-old-"))
+    os.rename(out, retired / "tree")
+    os.rename(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def is_secret_file(relative: str) -> bool:
+    return any(Path(relative).match(pattern) for pattern in SECRET_FILES)
+
+
+def diff_tree(files: dict[str, str], out: Path) -> str:
+    """Unified diff from what is in `out` to what a render would write; '' when up to date."""
+    current = {}
+    if out.is_dir():
+        for path in sorted(out.rglob("*")):
+            relative = path.relative_to(out).as_posix()
+            if path.is_file() and not is_secret_file(relative):
+                current[relative] = path.read_text(encoding="utf-8", errors="replace")
+    chunks = []
+    for relative in sorted(set(current) | set(files)):
+        old, new = current.get(relative), files.get(relative)
+        if old == new:
+            continue
+        chunks.extend(difflib.unified_diff(
+            (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True),
+            fromfile=f"a/{relative}" if old is not None else "/dev/null",
+            tofile=f"b/{relative}" if new is not None else "/dev/null"))
+    return "".join(chunks)

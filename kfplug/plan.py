@@ -1,0 +1,88 @@
+"""The whole answer in memory: one Overlay per party (and the exchange), and
+which overlays each cluster deploys. Both emitters read only this."""
+
+from __future__ import annotations
+
+import attrs
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+PART_OF = "app.kubernetes.io/part-of"
+NAME = "app.kubernetes.io/name"
+PARTY = "kfplug.dev/party"
+
+
+@attrs.frozen
+class Image:
+    name: str
+    new_name: str
+    new_tag: str
+
+
+@attrs.frozen
+class ConfigMapGen:
+    """configMapGenerator entry; files live at config/<name>/<file> in the overlay."""
+    name: str
+    component: str
+    files: dict[str, str]
+    env: bool = False
+
+
+@attrs.frozen
+class SecretGen:
+    """secretGenerator entry reading a git-ignored env file the user owns."""
+    name: str
+    component: str
+    keys: tuple[str, ...]
+
+    @property
+    def env_file(self) -> str:
+        return f"secrets/{self.name}.env"
+
+
+@attrs.frozen
+class Patch:
+    """A strategic-merge patch in its own file, applied to `target`."""
+    file: str
+    kind: str
+    name: str | None
+    body: dict
+
+
+@attrs.frozen
+class Resource:
+    """An object the overlay adds (Namespace, Ingress, ...), one per file."""
+    file: str
+    body: dict
+
+
+Part = ConfigMapGen | SecretGen | Patch | Resource
+
+
+@attrs.frozen
+class Overlay:
+    name: str  # directory under overlays/ and the party label
+    namespace: str
+    cluster: str
+    bases: tuple[str, ...]  # component bases, e.g. "fate/mysql"
+    labels: dict[str, str]
+    images: tuple[Image, ...] = ()
+    replicas: tuple[tuple[str, int], ...] = ()
+    config_maps: tuple[ConfigMapGen, ...] = ()
+    secrets: tuple[SecretGen, ...] = ()
+    patches: tuple[Patch, ...] = ()
+    resources: tuple[Resource, ...] = ()
+
+
+@attrs.frozen
+class Plan:
+    federation: str
+    runtime: str
+    overlays: tuple[Overlay, ...]
+    clusters: dict[str, tuple[str, ...]]  # cluster name -> overlay names
+
+    def overlay(self, name: str) -> Overlay:
+        return next(o for o in self.overlays if o.name == name)
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        return tuple(sorted({base for overlay in self.overlays for base in overlay.bases}))

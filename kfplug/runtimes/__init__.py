@@ -1,0 +1,6 @@
+"""Runtime catalogs, by name."""
+
+from .catalog import Runtime
+from .fate import FATE
+
+RUNTIMES: dict[str, Runtime] = {FATE.name: FATE}

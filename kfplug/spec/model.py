@@ -1,0 +1,182 @@
+"""The FederationSpec v1alpha1 model. YAML keys are camelCase, fields snake_case;
+`structure` maps them. Optional fields are None when the user left them out;
+`defaults.resolve` fills them in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+import attrs
+
+from .values import (
+    AbsolutePath,
+    DNSLabel,
+    DNSSubdomain,
+    Endpoint,
+    HostName,
+    ImagePrefix,
+    IPAddress,
+    Labels,
+    NodePort,
+    PositiveInt,
+    Quantity,
+)
+
+API_VERSION = "kfplug.dev/v1alpha1"
+
+
+def _party_id(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value:
+        return value
+    raise ValueError(f"{value!r} is not a party id (a FATE integer, or a Kuscia domain name)")
+
+
+PartyId = Annotated[Any, _party_id]
+
+
+@attrs.frozen
+class Metadata:
+    name: DNSLabel
+
+
+@attrs.frozen
+class Images:
+    registry: Optional[ImagePrefix] = None
+    pull_policy: Optional[Literal["Always", "IfNotPresent", "Never"]] = None
+    pull_secrets: Optional[tuple[DNSSubdomain, ...]] = None
+
+
+@attrs.frozen
+class Cluster:
+    name: DNSLabel
+
+
+@attrs.frozen
+class Node:
+    name: DNSSubdomain
+    labels: Optional[Labels] = None
+
+
+@attrs.frozen
+class Expose:
+    type: Optional[Literal["ClusterIP", "NodePort", "LoadBalancer"]] = None
+    node_port: Optional[NodePort] = None
+    load_balancer_ip: Optional[IPAddress] = attrs.field(default=None, metadata={"key": "loadBalancerIP"})
+
+
+@attrs.frozen
+class ModulePlacement:
+    node_selector: Optional[Labels] = None
+    tolerations: Optional[tuple[dict, ...]] = None
+    affinity: Optional[dict] = None
+    nodes: Optional[tuple[DNSSubdomain, ...]] = None
+
+
+@attrs.frozen
+class Placement:
+    node_selector: Optional[Labels] = None
+    tolerations: Optional[tuple[dict, ...]] = None
+    affinity: Optional[dict] = None
+    modules: Optional[dict[str, ModulePlacement]] = None
+
+
+@attrs.frozen
+class NFS:
+    server: str
+    path: AbsolutePath
+
+
+@attrs.frozen
+class Storage:
+    storage_class: Optional[DNSSubdomain] = None
+    nfs: Optional[NFS] = None
+    none: Optional[bool] = None
+    sizes: Optional[dict[str, Quantity]] = None
+    existing_claims: Optional[dict[str, DNSSubdomain]] = None
+
+
+@attrs.frozen
+class TLS:
+    secret_name: DNSSubdomain
+
+
+@attrs.frozen
+class Ingress:
+    class_name: Optional[DNSSubdomain] = None
+    domain: Optional[DNSSubdomain] = None
+    hosts: Optional[dict[str, HostName]] = None
+    tls: Optional[TLS] = None
+
+
+@attrs.frozen
+class SecretRef:
+    secret_name: DNSSubdomain
+
+
+@attrs.frozen
+class Resources:
+    requests: Optional[dict[str, Quantity]] = None
+    limits: Optional[dict[str, Quantity]] = None
+
+
+@attrs.frozen
+class Security:
+    network_policy: Optional[bool] = None
+
+
+@attrs.frozen
+class Party:
+    id: PartyId
+    namespace: Optional[DNSLabel] = None
+    cluster: Optional[DNSLabel] = None
+    modules: Optional[tuple[str, ...]] = None
+    replicas: Optional[dict[str, PositiveInt]] = None
+    expose: Optional[Expose] = None
+    endpoint: Optional[Endpoint] = None
+    placement: Optional[Placement] = None
+    storage: Optional[Storage] = None
+    ingress: Optional[Ingress] = None
+    secrets: Optional[dict[str, SecretRef]] = None
+    resources: Optional[dict[str, Resources]] = None
+    security: Optional[Security] = None
+
+
+# Fields a party has and `defaults` may not set.
+PARTY_IDENTITY = ("id", "namespace", "cluster", "endpoint")
+
+
+@attrs.frozen
+class Exchange:
+    """FATE's router-only party at the centre of a star."""
+    id: PartyId = "1"
+    namespace: Optional[DNSLabel] = None
+    cluster: Optional[DNSLabel] = None
+    expose: Optional[Expose] = None
+    endpoint: Optional[Endpoint] = None
+    placement: Optional[Placement] = None
+    resources: Optional[dict[str, Resources]] = None
+    security: Optional[Security] = None
+
+
+@attrs.frozen
+class Spec:
+    runtime: Literal["fate", "kuscia"]
+    version: str
+    parties: tuple[Party, ...]
+    images: Optional[Images] = None
+    clusters: Optional[tuple[Cluster, ...]] = None
+    nodes: Optional[tuple[Node, ...]] = None
+    defaults: Optional[Party] = None
+    exchange: Optional[Exchange] = None
+    master: Optional[dict[str, Any]] = None
+    routes: Any = None
+
+
+@attrs.frozen
+class Federation:
+    api_version: Literal["kfplug.dev/v1alpha1"]
+    kind: Literal["Federation"]
+    metadata: Metadata
+    spec: Spec

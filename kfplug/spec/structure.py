@@ -1,0 +1,154 @@
+"""Turn loaded YAML data into the attrs model, collecting every problem with its path.
+
+Driven by the type hints of the model: attrs classes are mappings with known
+keys, `tuple[X, ...]` lists, `dict[str, X]` maps, `Literal` enums, and
+`Annotated[T, check]` typed values whose check raises ValueError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import types
+import typing
+from typing import Annotated, Any, Literal, Union
+
+import attrs
+
+from ..yamlio import UNREADABLE
+
+_NOTHING = attrs.NOTHING
+
+
+class Structurer:
+    def __init__(self, report):
+        self.report = report  # report(path: tuple, message: str)
+
+    def structure(self, cls, raw, path: tuple, exclude: tuple[str, ...] = ()):
+        if not isinstance(raw, dict):
+            self.report(path, f"expected a mapping, got {_describe(raw)}")
+            return None
+        fields = {_key(f): f for f in attrs.fields(cls) if f.name not in exclude}
+        hints = _hints(cls)
+        for key in raw:
+            if key not in fields:
+                self.report(path + (key,), _unknown(key, fields, exclude))
+        values, ok = {}, True
+        for key, field in fields.items():
+            if key not in raw or raw[key] is None:
+                if field.default is _NOTHING:
+                    self.report(path + (key,), "required")
+                    ok = False
+                continue
+            value = self.convert(hints[field.name], raw[key], path + (key,))
+            if value is _INVALID:
+                ok = False
+            else:
+                values[field.name] = value
+        if not ok:
+            return _INVALID
+        if exclude:
+            values.update({name: None for name in exclude if name not in values})
+        return cls(**values)
+
+    def convert(self, tp, value, path):
+        if value is UNREADABLE:  # reported by the YAML reader
+            return _INVALID
+        origin = typing.get_origin(tp)
+        if origin in (Union, types.UnionType):
+            (inner,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+            return self.convert(inner, value, path)
+        if origin is Annotated:
+            base, check = typing.get_args(tp)[:2]
+            value = self.convert(base, value, path)
+            if value is _INVALID:
+                return value
+            try:
+                return check(value)
+            except ValueError as err:
+                self.report(path, str(err))
+                return _INVALID
+        if attrs.has(tp):
+            return self.structure(tp, value, path)
+        if origin is tuple:
+            if not isinstance(value, list):
+                self.report(path, f"expected a list, got {_describe(value)}")
+                return _INVALID
+            inner = typing.get_args(tp)[0]
+            items = [self.convert(inner, item, path + (i,)) for i, item in enumerate(value)]
+            return _INVALID if _INVALID in items else tuple(items)
+        if origin is dict:
+            if not isinstance(value, dict):
+                self.report(path, f"expected a mapping, got {_describe(value)}")
+                return _INVALID
+            inner = typing.get_args(tp)[1]
+            items = {k: self.convert(inner, v, path + (k,)) for k, v in value.items()}
+            return _INVALID if _INVALID in items.values() else items
+        if origin is Literal:
+            options = typing.get_args(tp)
+            if value not in options or type(value) is not type(options[0]):
+                self.report(path, f"{value!r} is not one of {', '.join(map(str, options))}"
+                            + _did_you_mean(str(value), [str(o) for o in options]))
+                return _INVALID
+            return value
+        return self._primitive(tp, value, path)
+
+    def _primitive(self, tp, value, path):
+        if tp is Any:
+            return value
+        expected = {str: "a string", int: "an integer", bool: "true or false", dict: "a mapping",
+                    float: "a number"}[tp]
+        if isinstance(value, bool) and tp is not bool or not isinstance(value, tp):
+            hint = "; quote it" if tp is str and not isinstance(value, (dict, list)) else ""
+            self.report(path, f"expected {expected}, got {_describe(value)}{hint}")
+            return _INVALID
+        return value
+
+
+class _Invalid:
+    def __repr__(self):
+        return "<invalid>"
+
+
+_INVALID: Any = _Invalid()
+
+
+def is_invalid(value) -> bool:
+    return value is _INVALID
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _key(field) -> str:
+    return field.metadata.get("key") or camel(field.name)
+
+
+@functools.cache
+def _hints(cls) -> dict:
+    return typing.get_type_hints(cls, include_extras=True)
+
+
+def _unknown(key, fields, exclude) -> str:
+    if camel(re.sub(r"(?<!^)(?=[A-Z])", "_", str(key)).lower()) in exclude or key in map(camel, exclude):
+        return f"{key!r} is not allowed here"
+    return f"unknown field {key!r}" + _did_you_mean(str(key), list(fields))
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _describe(value) -> str:
+    if value is None:
+        return "nothing"
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)
+    return kind if isinstance(value, (list, dict)) else f"{kind} {value!r}"
+
+
+did_you_mean = _did_you_mean

@@ -1,0 +1,177 @@
+"""Semantic checks on a resolved Federation: cross references, the runtime
+catalog, uniqueness and reachability. Every check yields (path, message)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Issue, format_path
+from ..runtimes import RUNTIMES
+from ..runtimes.catalog import Runtime
+from .model import Federation, Party, Spec
+from .structure import did_you_mean
+from .topology import links, members, reach
+
+Found = Iterator[tuple[tuple, str]]
+
+
+def validate(federation: Federation, locator) -> list[Issue]:
+    spec = federation.spec
+    found = list(_check_runtime(spec))
+    runtime = RUNTIMES.get(spec.runtime)
+    if not found and runtime is not None:
+        for check in CHECKS:
+            found += check(spec, runtime)
+    return [locator.issue(path, message) for path, message in found]
+
+
+def _check_runtime(spec: Spec) -> Found:
+    runtime = RUNTIMES.get(spec.runtime)
+    if runtime is None:
+        yield ("spec", "runtime"), f"runtime {spec.runtime!r} is not implemented yet (available: " \
+                                   f"{', '.join(RUNTIMES)})"
+        return
+    if spec.version not in runtime.releases:
+        yield ("spec", "version"), f"{runtime.name} {spec.version!r} is not in the catalog (known: " \
+                                   f"{', '.join(runtime.releases)})"
+    if not spec.parties:
+        yield ("spec", "parties"), "at least one party is required"
+    if spec.master is not None:
+        yield ("spec", "master"), f"only the kuscia runtime has a master"
+    if spec.routes is not None:
+        yield ("spec", "routes"), f"only the kuscia runtime takes routes; {runtime.name} derives them"
+
+
+def _check_ids(spec: Spec, runtime: Runtime) -> Found:
+    seen: dict[str, tuple] = {}
+    named = [(("spec", "parties", i), p.id) for i, p in enumerate(spec.parties)]
+    if spec.exchange is not None:
+        named.insert(0, (("spec", "exchange"), spec.exchange.id))
+    for path, party_id in named:
+        try:
+            runtime.party_id(party_id)
+        except ValueError as err:
+            yield path + ("id",), str(err)
+        if party_id in seen:
+            yield path + ("id",), f"duplicate party id {party_id} (first at {format_path(seen[party_id])})"
+        seen.setdefault(party_id, path + ("id",))
+
+
+def _check_clusters(spec: Spec, runtime: Runtime) -> Found:
+    names = [c.name for c in spec.clusters]
+    yield from _duplicates(names, ("spec", "clusters"), "name", "cluster")
+    yield from _duplicates([n.name for n in spec.nodes or ()], ("spec", "nodes"), "name", "node")
+    for member in members(spec, "", 0):
+        if member.cluster is not None and member.cluster not in names:
+            yield member.path + ("cluster",), f"unknown cluster {member.cluster!r}" \
+                                              + did_you_mean(member.cluster, names)
+    taken: dict[tuple, tuple] = {}
+    for member in members(spec, "", 0):
+        key = (member.cluster, member.namespace)
+        if key in taken:
+            yield member.path + ("namespace",), f"namespace {member.namespace!r} already used in cluster " \
+                                                f"{member.cluster} by {format_path(taken[key])}"
+        taken.setdefault(key, member.path)
+
+
+def _duplicates(values: list[str], path: tuple, field: str, what: str) -> Found:
+    first: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if value in first:
+            yield path + (index, field), f"duplicate {what} {value!r} (first at {format_path(path + (first[value],))})"
+        first.setdefault(value, index)
+
+
+def _check_modules(spec: Spec, runtime: Runtime) -> Found:
+    release = runtime.releases[spec.version]
+    for index, party in enumerate(spec.parties):
+        path = ("spec", "parties", index)
+        yield from _module_list(party, path, runtime, release)
+        yield from _module_keys(party, path, runtime)
+
+
+def _module_list(party: Party, path: tuple, runtime: Runtime, release) -> Found:
+    seen = set()
+    for i, name in enumerate(party.modules):
+        if name not in runtime.modules:
+            yield path + ("modules", i), f"unknown module {name!r}; expected one of " \
+                                         f"{', '.join(release.modules)}" + did_you_mean(name, list(release.modules))
+        elif name not in release.modules:
+            yield path + ("modules", i), f"{name} is not part of {runtime.name} {release.version} " \
+                                         f"(its router is {release.router})"
+        elif name in seen:
+            yield path + ("modules", i), f"{name} is listed twice"
+        seen.add(name)
+    if release.router not in seen:
+        yield path + ("modules",), f"every party needs the router {release.router}"
+    for name in sorted(seen & set(release.modules)):
+        for needed in runtime.modules[name].requires:
+            if needed not in seen:
+                yield path + ("modules",), f"{name} requires {needed}"
+
+
+def _module_keys(party: Party, path: tuple, runtime: Runtime) -> Found:
+    """Maps keyed by module name (replicas, resources) name modules the party runs."""
+    for field in ("replicas", "resources"):
+        for name in getattr(party, field) or {}:
+            if name not in party.modules:
+                yield path + (field, name), f"{name!r} is not a module of this party" \
+                                            + did_you_mean(name, list(party.modules))
+    for name, count in (party.replicas or {}).items():
+        module = runtime.modules.get(name)
+        if module is not None and not module.scalable and count != 1:
+            yield path + ("replicas", name), f"{name} runs as a single replica"
+    for name in party.secrets or {}:
+        if name not in runtime.secrets:
+            yield path + ("secrets", name), f"unknown secret {name!r}; expected one of " \
+                                            f"{', '.join(runtime.secrets)}" + did_you_mean(name, list(runtime.secrets))
+
+
+def _check_reachability(spec: Spec, runtime: Runtime) -> Found:
+    release = runtime.releases[spec.version]
+    everyone = members(spec, release.router, 0)
+    by_name = {m.name: m for m in everyone}
+    unreachable: dict[str, list[str]] = {}
+    for source_name, targets in links(everyone).items():
+        source = by_name[source_name]
+        for target in targets:
+            if source.cluster is not None and target.cluster is not None and reach(source, target) is None:
+                unreachable.setdefault(target.name, []).append(source.name)
+    for target_name, sources in unreachable.items():
+        target = by_name[target_name]
+        yield target.path + ("endpoint",), (
+            f"required: party {target.id} (cluster {target.cluster}) is reached from other clusters by "
+            f"{', '.join(_label(by_name[s]) for s in sources)}")
+
+
+def _label(member) -> str:
+    return f"{member.name} (cluster {member.cluster})" if member.name == "exchange" \
+        else f"party {member.id} (cluster {member.cluster})"
+
+
+def _check_exposure(spec: Spec, runtime: Runtime) -> Found:
+    used: dict[tuple, tuple] = {}
+    for member_path, expose, cluster in _exposures(spec):
+        if expose is None:
+            continue
+        path = member_path + ("expose",)
+        if expose.node_port is not None and expose.type not in ("NodePort", "LoadBalancer"):
+            yield path + ("nodePort",), "needs type NodePort or LoadBalancer"
+        if expose.load_balancer_ip is not None and expose.type != "LoadBalancer":
+            yield path + ("loadBalancerIP",), "needs type LoadBalancer"
+        if expose.node_port is not None:
+            key = (cluster, expose.node_port)
+            if key in used:
+                yield path + ("nodePort",), f"{expose.node_port} already used in cluster {cluster} by " \
+                                            f"{format_path(used[key])}"
+            used.setdefault(key, path + ("nodePort",))
+
+
+def _exposures(spec: Spec):
+    if spec.exchange is not None:
+        yield ("spec", "exchange"), spec.exchange.expose, spec.exchange.cluster
+    for index, party in enumerate(spec.parties):
+        yield ("spec", "parties", index), party.expose, party.cluster
+
+
+CHECKS = [_check_ids, _check_clusters, _check_modules, _check_reachability, _check_exposure]

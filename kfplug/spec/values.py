@@ -1,0 +1,157 @@
+"""Typed values at the boundary: each check takes raw YAML data and returns the
+clean value or raises ValueError with a message for the user."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][-+]?[0-9]+)?")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+_IMAGE_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9._:]*[a-z0-9])?(/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*")
+
+
+def _expect_str(value) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {_kind(value)} {value!r}; quote it")
+    return value
+
+
+def _kind(value) -> str:
+    return {bool: "boolean", int: "integer", float: "number", list: "list", dict: "mapping"}.get(
+        type(value), type(value).__name__)
+
+
+def dns_label(value) -> str:
+    value = _expect_str(value)
+    if not _DNS_LABEL.fullmatch(value):
+        raise ValueError(f"{value!r} is not a DNS-1123 label (lowercase a-z, 0-9 and '-', at most 63)")
+    return value
+
+
+def dns_subdomain(value) -> str:
+    value = _expect_str(value)
+    if len(value) > 253 or not all(_DNS_LABEL.fullmatch(part) for part in value.split(".")):
+        raise ValueError(f"{value!r} is not a DNS-1123 subdomain (lowercase labels joined by '.')")
+    return value
+
+
+def host_name(value) -> str:
+    """An Ingress host: a DNS subdomain, not an IP address; one leading '*.' allowed."""
+    value = _expect_str(value)
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        raise ValueError(f"{value!r} is an IP address; an Ingress host must be a DNS name")
+    try:
+        dns_subdomain(value.removeprefix("*."))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid host name (DNS-1123 subdomain)") from None
+    return value
+
+
+def quantity(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 10Gi, 500Mi)")
+    text = str(value)
+    if not _QUANTITY.fullmatch(text) or not re.search(r"[1-9]", text.split("e")[0].split("E")[0]):
+        raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 10Gi, 500Mi)")
+    return text
+
+
+def fate_party_id(value) -> str:
+    """FATE party ids are decimal integers; kept as their canonical text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and re.fullmatch(r"0|[1-9][0-9]{0,9}", value):
+        return value
+    raise ValueError(f"{value!r} is not a FATE party id (a decimal integer without leading zeros)")
+
+
+def node_port(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 30000 <= value <= 32767:
+        raise ValueError(f"{value!r} is not a NodePort in the default range 30000-32767")
+    return value
+
+
+def endpoint(value) -> str:
+    """host:port that peers in other clusters dial."""
+    value = _expect_str(value)
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port")
+    host = host.strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        dns_subdomain(host)
+    return value
+
+
+def ip_address(value) -> str:
+    value = _expect_str(value)
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address") from None
+    return value
+
+
+def label_map(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a mapping of labels, got {_kind(value)}")
+    for key, val in value.items():
+        name = key.rpartition("/")[2]
+        prefix = key.rpartition("/")[0]
+        if not _LABEL_NAME.fullmatch(name) or (prefix and not _is_subdomain(prefix)):
+            raise ValueError(f"{key!r} is not a valid label key")
+        if not isinstance(val, str) or not _LABEL_VALUE.fullmatch(val):
+            raise ValueError(f"label {key}: {val!r} is not a valid label value (a string; quote numbers)")
+    return value
+
+
+def _is_subdomain(text: str) -> bool:
+    try:
+        dns_subdomain(text)
+    except ValueError:
+        return False
+    return True
+
+
+def image_prefix(value) -> str:
+    """A registry/repository prefix; trailing slashes are dropped so joining is always correct."""
+    value = _expect_str(value).rstrip("/")
+    if not _IMAGE_PREFIX.fullmatch(value):
+        raise ValueError(f"{value!r} is not an image registry prefix (e.g. harbor.local/federatedai)")
+    return value
+
+
+def positive_int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected an integer >= 1, got {value!r}")
+    return value
+
+
+def absolute_path(value) -> str:
+    value = _expect_str(value)
+    if not value.startswith("/") or "/../" in value + "/":
+        raise ValueError(f"{value!r} is not an absolute path")
+    return value.rstrip("/") or "/"
+
+
+DNSLabel = Annotated[str, dns_label]
+DNSSubdomain = Annotated[str, dns_subdomain]
+HostName = Annotated[str, host_name]
+Quantity = Annotated[Any, quantity]
+NodePort = Annotated[int, node_port]
+Endpoint = Annotated[str, endpoint]
+IPAddress = Annotated[str, ip_address]
+Labels = Annotated[dict, label_map]
+ImagePrefix = Annotated[str, image_prefix]
+PositiveInt = Annotated[int, positive_int]
+AbsolutePath = Annotated[str, absolute_path]

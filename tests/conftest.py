@@ -1,0 +1,76 @@
+"""Shared fixtures: example specs, rendering, and the real kustomize tools.
+
+On a developer machine a missing tool skips its tests with the reason; in CI
+(CI=true) a missing tool is a failure, so nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kfplug import api
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/federation.yaml"))
+KUBECTL_DIR = Path("/usr/lib/google-cloud-sdk/bin")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite golden files from the current output (review the diff!)")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+def require_tool(path: str | None, what: str) -> str:
+    if path:
+        return path
+    message = f"{what} not found (run .ci/run, or install it as the README says)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def kustomize_binary() -> str | None:
+    for candidate in (os.environ.get("KFPLUG_KUSTOMIZE"), str(REPO / ".tools/bin/kustomize"),
+                      shutil.which("kustomize")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def kubectl_binaries() -> list[Path]:
+    """Every versioned kubectl installed next to the gcloud kubectl (1.27 ... 1.33)."""
+    return sorted(KUBECTL_DIR.glob("kubectl.1.*"), key=lambda p: int(p.name.split(".")[-1]))
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> str:
+    return require_tool(kustomize_binary(), "standalone kustomize")
+
+
+def build(command: list[str], directory: Path) -> str:
+    result = subprocess.run([*command, str(directory)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{' '.join(command)} {directory} failed:\n{result.stderr}"
+    assert result.stdout.strip(), f"{' '.join(command)} {directory} gave no objects"
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> dict[str, Path]:
+    """Every example rendered once per session, with its secret files initialised."""
+    out = {}
+    for example in EXAMPLES:
+        target = tmp_path_factory.mktemp("render") / example.name
+        api.render(example / "federation.yaml", target)
+        api.init_secrets(target)
+        out[example.name] = target
+    return out
