@@ -54,7 +54,7 @@ def kustomization(overlay: Overlay, bases_prefix: str) -> dict:
     out["resources"] = [r.file for r in overlay.resources] + [f"{bases_prefix}/{b}" for b in overlay.bases]
     out["labels"] = [{"pairs": dict(overlay.labels), "includeTemplates": True}]
     if overlay.images:
-        out["images"] = [{"name": i.name, "newName": i.new_name, "newTag": i.new_tag} for i in overlay.images]
+        out["images"] = [_image(i) for i in overlay.images]
     if overlay.replicas:
         out["replicas"] = [{"name": name, "count": count} for name, count in overlay.replicas]
     if overlay.config_maps:
@@ -65,6 +65,14 @@ def kustomization(overlay: Overlay, bases_prefix: str) -> dict:
     if overlay.patches:
         out["patches"] = [{"path": p.file, "target": _target(p)} for p in overlay.patches]
     return out
+
+
+def _image(image) -> dict:
+    entry = {"name": image.name}
+    if image.new_name != image.name:
+        entry["newName"] = image.new_name
+    entry["newTag"] = image.new_tag
+    return entry
 
 
 def _config_map(config) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from ..yamlio import dump
 from .catalog import ConfigInput, ConfigMap, Module, Peer, Release, Runtime, SecretKind, SecretUse
 
 ROUTER_PORT = 9370
@@ -178,7 +179,7 @@ def _eggroll_properties(ctx: ConfigInput) -> str:
             ("eggroll.rollsite.host", "0.0.0.0"),
             ("eggroll.rollsite.port", ROUTER_PORT),
             ("eggroll.rollsite.party.id", ctx.party),
-            ("eggroll.rollsite.route.table.path", "conf/route_table/route_table.json"),
+            ("eggroll.rollsite.route.table.path", "/etc/fate/rollsite-config/route_table.json"),
             ("eggroll.rollsite.route.table.key", ""),
             ("eggroll.rollsite.route.table.whitelist", "127.0.0.1"),
             ("eggroll.rollsite.push.max.retry", 3),
@@ -190,7 +191,7 @@ def _eggroll_properties(ctx: ConfigInput) -> str:
 
 
 def _service_conf(ctx: ConfigInput) -> str:
-    """fate_flow's service_conf.yaml (written as JSON, which is YAML)."""
+    """fate_flow's service_conf.yaml."""
     router = ctx.release.router
     database = {"name": "eggroll_meta", "user": "fate", "passwd": PASSWORD_PLACEHOLDER,
                 "host": "mysql", "port": 3306, "max_connections": 100, "stale_timeout": 30}
@@ -206,7 +207,7 @@ def _service_conf(ctx: ConfigInput) -> str:
         }
     else:
         conf = {
-            "party_id": ctx.party,
+            "party_id": int(ctx.party),
             "use_registry": False,
             "fateflow": {"host": "0.0.0.0", "http_port": 9380, "grpc_port": 9360, "proxy": "rollsite",
                          "protocol": "default"},
@@ -218,7 +219,7 @@ def _service_conf(ctx: ConfigInput) -> str:
             },
             "fateboard": {"host": "fateboard", "port": 8080},
         }
-    return GENERATED + json.dumps(conf, indent=2) + "\n"
+    return GENERATED + dump(conf)
 
 
 def _fateboard_properties() -> str:

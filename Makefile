@@ -1,0 +1,29 @@
+# Two entry points: `make demo` (install, render an example, build a party) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+TOOLS := $(abspath .tools/bin)
+KUSTOMIZE_VERSION := v5.8.1
+KUSTOMIZE := $(TOOLS)/kustomize
+
+.PHONY: demo test install tools
+
+demo: install $(KUSTOMIZE)
+	$(VENV)/bin/kfplug render examples/two-party/federation.yaml -o out/two-party
+	$(VENV)/bin/kfplug secrets init out/two-party
+	$(KUSTOMIZE) build out/two-party/overlays/9999
+
+test: install tools
+	PATH="$(TOOLS):$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/python -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+tools: $(KUSTOMIZE)
+
+$(KUSTOMIZE):
+	GOBIN=$(TOOLS) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)

@@ -1,0 +1,85 @@
+-- eggroll metadata tables; runs once, when mysql initialises an empty data directory
+CREATE DATABASE IF NOT EXISTS `eggroll_meta`;
+USE `eggroll_meta`;
+
+CREATE TABLE IF NOT EXISTS `store_locator` (
+  `store_locator_id` SERIAL PRIMARY KEY,
+  `store_type` VARCHAR(255) NOT NULL,
+  `namespace` VARCHAR(2000) NOT NULL DEFAULT 'DEFAULT',
+  `name` VARCHAR(2000) NOT NULL,
+  `path` VARCHAR(2000) NOT NULL DEFAULT '',
+  `total_partitions` INT UNSIGNED NOT NULL,
+  `key_serdes_type` INT NOT NULL DEFAULT 0,
+  `value_serdes_type` INT NOT NULL DEFAULT 0,
+  `partitioner_type` INT NOT NULL DEFAULT 0,
+  `version` INT UNSIGNED NOT NULL DEFAULT 0,
+  `status` VARCHAR(255) NOT NULL,
+  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  `updated_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `store_partition` (
+  `store_partition_id` SERIAL PRIMARY KEY,
+  `store_locator_id` BIGINT UNSIGNED NOT NULL,
+  `node_id` BIGINT UNSIGNED NOT NULL,
+  `partition_id` INT UNSIGNED NOT NULL,
+  `status` VARCHAR(255) NOT NULL,
+  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  `updated_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `store_option` (
+  `store_option_id` SERIAL PRIMARY KEY,
+  `store_locator_id` BIGINT UNSIGNED NOT NULL,
+  `name` VARCHAR(255) NOT NULL,
+  `data` VARCHAR(2000) NOT NULL DEFAULT '',
+  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  `updated_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `server_node` (
+  `server_node_id` SERIAL PRIMARY KEY,
+  `name` VARCHAR(2000) NOT NULL DEFAULT '',
+  `server_cluster_id` BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  `host` VARCHAR(1000) NOT NULL,
+  `port` INT NOT NULL,
+  `node_type` VARCHAR(255) NOT NULL,
+  `status` VARCHAR(255) NOT NULL,
+  `last_heartbeat_at` DATETIME DEFAULT NULL,
+  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  `updated_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `session_main` (
+  `session_id` VARCHAR(767) PRIMARY KEY,
+  `name` VARCHAR(2000) NOT NULL DEFAULT '',
+  `status` VARCHAR(255) NOT NULL,
+  `tag` VARCHAR(255),
+  `total_proc_count` INT,
+  `active_proc_count` INT,
+  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  `updated_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `session_option` (
+  `session_option_id` SERIAL PRIMARY KEY,
+  `session_id` VARCHAR(2000),
+  `name` VARCHAR(255) NOT NULL,
+  `data` VARCHAR(2000) NOT NULL DEFAULT '',
+  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  `updated_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) DEFAULT CHARSET = utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `session_processor` (
+  `processor_id` SERIAL PRIMARY KEY,
+  `session_id` VARCHAR(767),
+  `server_node_id` INT NOT NULL,
+  `processor_type` VARCHAR(255) NOT NULL,
+  `status` VARCHAR(255),
+  `tag` VARCHAR(255),
+  `command_endpoint` VARCHAR(255),
+  `transfer_endpoint` VARCHAR(255),
+  `pid` INT NOT NULL DEFAULT -1,
+  `created_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  `updated_at` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) DEFAULT CHARSET = utf8mb4;

@@ -1,0 +1,174 @@
+"""Every overlay and cluster of every example builds with the real kustomize
+(standalone and the one inside each installed kubectl) to identical objects,
+and the objects are what the spec asks for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, build, kubectl_binaries
+from objects import canonical, find, generated, parse, pod_spec, references
+
+pytestmark = pytest.mark.tools
+
+FATE_2 = {"mysql": "StatefulSet", "osx": "Deployment", "clustermanager": "Deployment",
+          "nodemanager": "StatefulSet", "fateflow": "StatefulSet", "fateboard": "Deployment",
+          "client": "StatefulSet"}
+FATE_1 = {**{k: v for k, v in FATE_2.items() if k != "osx"}, "rollsite": "Deployment"}
+
+
+def targets(root: Path) -> list[Path]:
+    return sorted(p.parent for p in root.glob("*/*/kustomization.yaml")
+                  if p.parent.parent.name in ("overlays", "clusters"))
+
+
+def test_every_example_has_build_targets(rendered):
+    assert set(rendered) == {e.name for e in EXAMPLES}
+    for name, root in rendered.items():
+        assert (root / "clusters").is_dir() and targets(root), name
+
+
+@pytest.mark.parametrize("example", [e.name for e in EXAMPLES])
+def test_all_kustomize_versions_build_identical_objects(rendered, kustomize, example):
+    kubectls = kubectl_binaries()
+    if len(kubectls) < 2:
+        pytest.fail("expected the versioned kubectl binaries (kubectl.1.27 ... kubectl.1.33)")
+    for directory in targets(rendered[example]):
+        reference = canonical(parse(build([kustomize, "build"], directory)))
+        for kubectl in kubectls:
+            built = canonical(parse(build([str(kubectl), "kustomize"], directory)))
+            assert built == reference, f"{kubectl.name} kustomize {directory} differs from standalone kustomize"
+
+
+@pytest.fixture(scope="module")
+def built(rendered, kustomize) -> dict[tuple[str, str], list[dict]]:
+    """(example, overlay or cluster dir name) -> built objects."""
+    out = {}
+    for example, root in rendered.items():
+        for directory in targets(root):
+            out[(example, f"{directory.parent.name}/{directory.name}")] = parse(
+                build([kustomize, "build"], directory))
+    return out
+
+
+@pytest.mark.parametrize("party, peer", [("9999", "10000"), ("10000", "9999")])
+def test_two_party_overlay_runs_every_module_and_routes_to_the_peer(built, party, peer):
+    objects = built[("two-party", f"overlays/{party}")]
+    namespace = f"fate-{party}"
+    for module, kind in FATE_2.items():
+        workload = find(objects, kind, module)
+        assert workload["metadata"]["namespace"] == namespace
+        assert find(objects, "Service", module)["metadata"]["namespace"] == namespace
+    assert find(objects, "Namespace", namespace)
+    table = json.loads(generated(objects, "ConfigMap", "osx-config")["data"]["route_table.json"])
+    assert table["route_table"][peer] == {"default": [{"ip": f"osx.fate-{peer}.svc.cluster.local", "port": 9370}]}
+    assert table["route_table"][party] == {"fateflow": [{"ip": "fateflow", "port": 9360}]}
+    assert table["self_party"] == [party]
+    assert "default" not in table["route_table"]  # a mesh has no exchange
+    broker = generated(objects, "ConfigMap", "osx-config")["data"]["broker.properties"]
+    assert f"self.party={party}\n" in broker
+    service_conf = yaml.safe_load(generated(objects, "ConfigMap", "fateflow-config")["data"]["service_conf.yaml"])
+    assert service_conf["party_id"] == party
+    assert service_conf["database"]["mysql"]["passwd"] == "@MYSQL_PASSWORD@"  # filled in from the Secret at start
+    eggroll = generated(objects, "ConfigMap", "eggroll-config")["data"]["eggroll.properties"]
+    assert f"eggroll.resourcemanager.process.tag={party}\n" in eggroll
+    assert generated(objects, "ConfigMap", "client-env")["data"]["partyId"] == party
+
+
+def test_every_object_carries_the_federation_labels(built):
+    for (example, target), objects in built.items():
+        for obj in objects:
+            labels = obj["metadata"].get("labels", {})
+            where = f"{example} {target} {obj['kind']}/{obj['metadata']['name']}"
+            assert labels.get("app.kubernetes.io/managed-by") == "kfplug", where
+            assert labels.get("app.kubernetes.io/part-of") == example, where
+            assert labels.get("app.kubernetes.io/name"), where
+            assert labels.get("kfplug.dev/party"), where
+            if pod_spec(obj) is not None:
+                template = obj["spec"]["template"]["metadata"]["labels"]
+                assert template["kfplug.dev/party"] == labels["kfplug.dev/party"], where
+                assert set(obj["spec"]["selector"]["matchLabels"]) == {"app.kubernetes.io/name"}, where
+
+
+def test_overlay_objects_live_in_the_party_namespace(built):
+    for (example, target), objects in built.items():
+        if not target.startswith("overlays/"):
+            continue
+        namespaces = {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"}
+        (namespace,) = [o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"]
+        assert namespaces == {namespace}, (example, target)
+
+
+def test_generated_config_and_secret_references_resolve(built):
+    """Hash-suffixed names are rewritten in every workload; only named user Secrets stay external."""
+    external = {"fate-mysql", "fate-fateboard", "fate-notebook"}  # exchange-star's references
+    for (example, target), objects in built.items():
+        present = {(o["kind"], o["metadata"]["name"]) for o in objects}
+        for obj in objects:
+            for kind, name in references(obj):
+                if kind == "Secret" and name in external:
+                    assert example == "exchange-star"
+                    continue
+                assert (kind, name) in present, f"{example} {target}: {obj['metadata']['name']} uses missing {kind}/{name}"
+
+
+def test_images_are_pinned_to_the_release(built):
+    for (example, target), objects in built.items():
+        tag = {"two-party": "2.0.0-release", "exchange-star": "1.11.2-release"}[example]
+        for obj in objects:
+            for container in (pod_spec(obj) or {}).get("containers", []):
+                image = container["image"]
+                assert not image.endswith(":latest") and ":" in image, image
+                if image.startswith("federatedai/"):
+                    assert image.endswith(f":{tag}"), image
+
+
+def test_exchange_star_routes_every_party_through_the_exchange(built):
+    for party in ("9999", "10000"):
+        objects = built[("exchange-star", f"overlays/{party}")]
+        assert {o["metadata"]["name"] for o in objects if o["kind"] in FATE_1.values()} == set(FATE_1)
+        table = json.loads(generated(objects, "ConfigMap", "rollsite-config")["data"]["route_table.json"])
+        assert table["route_table"]["default"] == {
+            "default": [{"ip": "rollsite.fate-exchange.svc.cluster.local", "port": 9370}]}
+        assert set(table["route_table"]) == {party, "default"}
+        assert find(objects, "StatefulSet", "fateflow")["spec"]["template"]["spec"]["containers"][0]["image"] \
+            == "federatedai/python:1.11.2-release"
+    exchange = built[("exchange-star", "overlays/exchange")]
+    assert {(o["kind"], o["metadata"]["name"]) for o in exchange if o["kind"] in ("Deployment", "StatefulSet")} \
+        == {("Deployment", "rollsite")}
+    table = json.loads(generated(exchange, "ConfigMap", "rollsite-config")["data"]["route_table.json"])
+    assert table["route_table"] == {
+        "10000": {"default": [{"ip": "rollsite.fate-10000.svc.cluster.local", "port": 9370}]},
+        "9999": {"default": [{"ip": "rollsite.fate-9999.svc.cluster.local", "port": 9370}]},
+    }
+    properties = generated(exchange, "ConfigMap", "eggroll-config")["data"]["eggroll.properties"]
+    assert "eggroll.rollsite.party.id=1\n" in properties and "jdbc" not in properties
+
+
+def test_secret_references_replace_generated_secrets(built):
+    objects = built[("exchange-star", "overlays/9999")]
+    assert not [o for o in objects if o["kind"] == "Secret"]
+    fateflow = find(objects, "StatefulSet", "fateflow")
+    env = {e["name"]: e for e in fateflow["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["MYSQL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "fate-mysql", "key": "password"}
+
+
+def test_cluster_build_is_the_union_of_its_overlays(built):
+    for (example, target), objects in built.items():
+        if not target.startswith("clusters/"):
+            continue
+        union = [o for (ex, t), objs in built.items() if ex == example and t.startswith("overlays/") for o in objs]
+        assert canonical(objects) == canonical(union), (example, target)
+
+
+def test_secret_files_exist_only_where_generated(rendered):
+    two_party = rendered["two-party"]
+    files = sorted(p.name for p in (two_party / "overlays/9999/secrets").iterdir())
+    assert files == ["client.env", "client.env.example", "client.password", "fateboard.env",
+                     "fateboard.env.example", "mysql.env", "mysql.env.example"]
+    assert oct((two_party / "overlays/9999/secrets/mysql.env").stat().st_mode & 0o777) == "0o600"
+    assert not (rendered["exchange-star"] / "overlays/9999/secrets").exists()
