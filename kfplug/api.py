@@ -39,3 +39,10 @@ def init_secrets(out: str | Path) -> list[Path]:
     from .emit.secrets import init_secrets as _init
 
     return _init(Path(out))
+
+
+def build_objects(federation: Federation, names: list[str] | None = None) -> list[dict]:
+    """The objects `kustomize build` of the rendered overlays gives, for the selected overlays."""
+    from .emit.resources import build
+
+    return build(compile_plan(federation), names)

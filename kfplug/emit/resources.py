@@ -167,12 +167,17 @@ def _merge(target: dict, patch: dict) -> None:
 
 
 def _merge_list(target: list, patch: list, merge_key: str) -> None:
-    positions = {item.get(merge_key): i for i, item in enumerate(target)}
+    """Patched items first, in patch order, then the untouched ones (kustomize's order)."""
+    existing = {item.get(merge_key): item for item in target}
+    merged = []
     for item in patch:
-        if item.get(merge_key) in positions:
-            _merge(target[positions[item[merge_key]]], item)
+        if item.get(merge_key) in existing:
+            _merge(existing[item[merge_key]], item)
+            merged.append(existing[item[merge_key]])
         else:
-            target.append(copy.deepcopy(item))
+            merged.append(copy.deepcopy(item))
+    patched = {item.get(merge_key) for item in patch}
+    target[:] = merged + [item for item in target if item.get(merge_key) not in patched]
 
 
 def _set_namespace(obj: dict, namespace: str) -> None:
@@ -184,6 +189,9 @@ def _add_labels(obj: dict, labels: dict) -> None:
     obj["metadata"].setdefault("labels", {}).update(labels)
     if obj["kind"] in WORKLOADS:
         obj["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+    if obj["kind"] == "StatefulSet":
+        for claim in obj["spec"].get("volumeClaimTemplates", []):
+            claim.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
 
 
 def _set_replicas(obj: dict, replicas: dict) -> None:

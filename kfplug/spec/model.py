@@ -39,6 +39,8 @@ PartyId = Annotated[Any, _party_id]
 @attrs.frozen
 class Metadata:
     name: DNSLabel
+    labels: Optional[dict[str, str]] = None
+    annotations: Optional[dict[str, str]] = None  # e.g. config.kubernetes.io/function for kustomize
 
 
 @attrs.frozen

@@ -1,0 +1,169 @@
+"""`kfplug-fn`: kfplug inside kustomize and kpt.
+
+KRM function: a ResourceList on stdin, a ResourceList on stdout. As a generator
+the functionConfig is the Federation; as a transformer it is a FederationBuild
+and the Federation is an input item, consumed. Legacy exec plugin: the config
+file path is argv[1] and plain YAML goes to stdout. Problems become results
+(and stderr lines) with a non-zero exit. Reads no other files.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import api
+from .diagnostics import Issue, SpecError
+from .emit.resources import SecretFilesNeeded
+from .spec.load import parse_spec
+from .yamlio import dump, dump_all, load_trusted
+
+GROUP = "kfplug.dev/v1alpha1"
+PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+DROPPED_ANNOTATIONS = ("config.kubernetes.io/function", "config.kubernetes.io/local-config",
+                       "kustomize.config.k8s.io/id", "config.k8s.io/id")
+
+
+class FunctionError(Exception):
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(args: list[str]) -> int:
+    if args:
+        return _legacy_plugin(args[0])
+    return _function(sys.stdin.read())
+
+
+def _function(text: str) -> int:
+    try:
+        resource_list = load_trusted(text)
+    except Exception as error:  # noqa: BLE001 - any parse failure is the caller's input
+        return _report([Issue("<stdin>", 0, "", f"input is not YAML: {error}")], None)
+    if not isinstance(resource_list, dict) or resource_list.get("kind") != "ResourceList":
+        return _report([Issue("<stdin>", 0, "kind", "expected a ResourceList on stdin")], None)
+    items = resource_list.get("items") or []
+    try:
+        passthrough, generated = expand(resource_list.get("functionConfig"), items)
+    except FunctionError as error:
+        return _report(error.issues, resource_list)
+    out = {"apiVersion": resource_list.get("apiVersion", "config.kubernetes.io/v1"), "kind": "ResourceList",
+           "items": passthrough + generated}
+    sys.stdout.write(dump(out))
+    return 0
+
+
+def expand(function_config, items: list) -> tuple[list, list]:
+    """(items passed through untouched, generated objects)."""
+    config_kind = (function_config or {}).get("kind")
+    if config_kind == "Federation":
+        return items, _generate(function_config, None)
+    if config_kind != "FederationBuild":
+        raise FunctionError([Issue("<functionConfig>", 0, "kind",
+                                   "functionConfig must be a Federation or a FederationBuild")])
+    federations = [i for i in items if _is_ours(i, "Federation")]
+    if len(federations) != 1:
+        raise FunctionError([Issue(_source(function_config), 0, "items",
+                                   f"expected one Federation among the input items, found {len(federations)}")])
+    passthrough = [i for i in items if i is not federations[0]]
+    return passthrough, _generate(federations[0], (function_config.get("spec") or {}))
+
+
+def _generate(document: dict, selection: dict | None) -> list[dict]:
+    source = _source(document)
+    federation = _parse(document, source)
+    names = _select(federation, selection or {}, source)
+    try:
+        return api.build_objects(federation, names)
+    except SecretFilesNeeded as error:
+        index = next(i for i, p in enumerate(federation.spec.parties) if p.id == error.overlay.name)
+        raise FunctionError([Issue(source, 0, f"spec.parties[{index}].secrets.{s.name}",
+                                   "required inside kustomize: kfplug fn reads no files, so name an existing "
+                                   "Secret (secretName) instead of generating one")
+                             for s in error.overlay.secrets]) from None
+
+
+def _parse(document: dict, source: str):
+    clean = dict(document)
+    metadata = dict(clean.get("metadata") or {})
+    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items()
+                   if k not in DROPPED_ANNOTATIONS and not k.startswith(("internal.config.kubernetes.io/",
+                                                                         "config.kubernetes.io/"))}
+    metadata.pop("annotations", None)
+    if annotations:
+        metadata["annotations"] = annotations
+    clean["metadata"] = metadata
+    try:
+        federation, _ = parse_spec(dump(clean), source)
+    except SpecError as error:
+        raise FunctionError([Issue(source, 0, i.path, i.message) for i in error.issues]) from None
+    return federation
+
+
+def _select(federation, selection: dict, source: str) -> list[str] | None:
+    parties, cluster = selection.get("parties"), selection.get("cluster")
+    if parties is not None and cluster is not None:
+        raise FunctionError([Issue(source, 0, "spec", "select either parties or cluster, not both")])
+    known = {p.id: p.cluster for p in federation.spec.parties}
+    if federation.spec.exchange is not None:
+        known["exchange"] = federation.spec.exchange.cluster
+    if parties is not None:
+        wanted = [str(p) for p in parties]
+        unknown = [p for p in wanted if p not in known]
+        if unknown:
+            raise FunctionError([Issue(source, 0, "spec.parties", f"unknown party {', '.join(unknown)}")])
+        return wanted
+    if cluster is not None:
+        if cluster not in {c.name for c in federation.spec.clusters}:
+            raise FunctionError([Issue(source, 0, "spec.cluster", f"unknown cluster {cluster!r}")])
+        return [name for name, member_cluster in known.items() if member_cluster == cluster]
+    return None
+
+
+def _is_ours(item, kind: str) -> bool:
+    return isinstance(item, dict) and item.get("apiVersion") == GROUP and item.get("kind") == kind
+
+
+def _source(document: dict) -> str:
+    annotations = (document.get("metadata") or {}).get("annotations") or {}
+    for key in PATH_ANNOTATIONS:
+        if key in annotations:
+            return annotations[key]
+    return "<functionConfig>"
+
+
+def _report(issues: list[Issue], resource_list: dict | None) -> int:
+    for issue in issues:
+        print(str(issue), file=sys.stderr)
+    results = [_result(issue) for issue in issues]
+    out = {"apiVersion": (resource_list or {}).get("apiVersion", "config.kubernetes.io/v1"),
+           "kind": "ResourceList", "items": (resource_list or {}).get("items") or [], "results": results}
+    sys.stdout.write(dump(out))
+    return 1
+
+
+def _result(issue: Issue) -> dict:
+    result = {"message": issue.message, "severity": issue.severity}
+    if issue.path:
+        result["field"] = {"path": issue.path}
+    result["file"] = {"path": issue.file}
+    return result
+
+
+def _legacy_plugin(config_path: str) -> int:
+    """kustomize's legacy exec generator: argv[1] is a temp file holding the Federation."""
+    try:
+        with open(config_path, encoding="utf-8") as handle:
+            document = load_trusted(handle.read())
+        if not _is_ours(document, "Federation"):
+            raise FunctionError([Issue(config_path, 0, "kind", f"expected a {GROUP} Federation")])
+        objects = _generate(document, None)
+    except FunctionError as error:
+        for issue in error.issues:
+            print(str(issue), file=sys.stderr)
+        return 1
+    sys.stdout.write(dump_all(objects))
+    return 0
