@@ -80,3 +80,14 @@ def secrets_init(directory: Path) -> None:
     """Create DIRECTORY/overlays/*/secrets/*.env with random values where missing (mode 0600)."""
     for path in api.init_secrets(directory):
         click.echo(f"wrote {path}")
+
+
+@main.command("install-plugin")
+@click.option("--plugin-home", type=click.Path(file_okay=False), default=None,
+              help="Default: $KUSTOMIZE_PLUGIN_HOME, else $XDG_CONFIG_HOME/kustomize/plugin, "
+                   "else ~/.config/kustomize/plugin.")
+def install_plugin(plugin_home: str | None) -> None:
+    """Install kfplug as a legacy exec generator for `kubectl kustomize --enable-alpha-plugins`."""
+    from . import krm
+
+    click.echo(f"installed {krm.install_plugin(plugin_home)}")

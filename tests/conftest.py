@@ -16,7 +16,10 @@ import pytest
 from kfplug import api
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/federation.yaml"))
+SPECS = {p.relative_to(REPO / "examples").parts[0]: p
+         for p in sorted((REPO / "examples").glob("*/federation.yaml"))
+         + sorted((REPO / "examples").glob("*/federation/federation.yaml"))}
+EXAMPLES = sorted(SPECS)
 KUBECTL_DIR = Path("/usr/lib/google-cloud-sdk/bin")
 
 
@@ -68,9 +71,28 @@ def build(command: list[str], directory: Path) -> str:
 def rendered(tmp_path_factory) -> dict[str, Path]:
     """Every example rendered once per session, with its secret files initialised."""
     out = {}
-    for example in EXAMPLES:
-        target = tmp_path_factory.mktemp("render") / example.name
-        api.render(example / "federation.yaml", target)
+    for example, spec in SPECS.items():
+        target = tmp_path_factory.mktemp("render") / example
+        api.render(spec, target)
         api.init_secrets(target)
-        out[example.name] = target
+        out[example] = target
+    return out
+
+
+def targets(root: Path) -> list[Path]:
+    """Every overlay and cluster kustomization of a rendered tree."""
+    return sorted(p.parent for p in root.glob("*/*/kustomization.yaml")
+                  if p.parent.parent.name in ("overlays", "clusters"))
+
+
+@pytest.fixture(scope="session")
+def built(rendered, kustomize) -> dict[tuple[str, str], list[dict]]:
+    """(example, "overlays/<name>" or "clusters/<name>") -> objects built by the standalone kustomize."""
+    from objects import parse
+
+    out = {}
+    for example, root in rendered.items():
+        for directory in targets(root):
+            out[(example, f"{directory.parent.name}/{directory.name}")] = parse(
+                build([kustomize, "build"], directory))
     return out

@@ -5,12 +5,10 @@ and the objects are what the spec asks for."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import pytest
 import yaml
 
-from conftest import EXAMPLES, build, kubectl_binaries
+from conftest import EXAMPLES, build, kubectl_binaries, targets
 from objects import canonical, find, generated, parse, pod_spec, references
 
 pytestmark = pytest.mark.tools
@@ -21,18 +19,13 @@ FATE_2 = {"mysql": "StatefulSet", "osx": "Deployment", "clustermanager": "Deploy
 FATE_1 = {**{k: v for k, v in FATE_2.items() if k != "osx"}, "rollsite": "Deployment"}
 
 
-def targets(root: Path) -> list[Path]:
-    return sorted(p.parent for p in root.glob("*/*/kustomization.yaml")
-                  if p.parent.parent.name in ("overlays", "clusters"))
-
-
 def test_every_example_has_build_targets(rendered):
-    assert set(rendered) == {e.name for e in EXAMPLES}
+    assert set(rendered) == set(EXAMPLES) >= {"two-party", "exchange-star", "krm-function"}
     for name, root in rendered.items():
         assert (root / "clusters").is_dir() and targets(root), name
 
 
-@pytest.mark.parametrize("example", [e.name for e in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES)
 def test_all_kustomize_versions_build_identical_objects(rendered, kustomize, example):
     kubectls = kubectl_binaries()
     if len(kubectls) < 2:
@@ -42,17 +35,6 @@ def test_all_kustomize_versions_build_identical_objects(rendered, kustomize, exa
         for kubectl in kubectls:
             built = canonical(parse(build([str(kubectl), "kustomize"], directory)))
             assert built == reference, f"{kubectl.name} kustomize {directory} differs from standalone kustomize"
-
-
-@pytest.fixture(scope="module")
-def built(rendered, kustomize) -> dict[tuple[str, str], list[dict]]:
-    """(example, overlay or cluster dir name) -> built objects."""
-    out = {}
-    for example, root in rendered.items():
-        for directory in targets(root):
-            out[(example, f"{directory.parent.name}/{directory.name}")] = parse(
-                build([kustomize, "build"], directory))
-    return out
 
 
 @pytest.mark.parametrize("party, peer", [("9999", "10000"), ("10000", "9999")])
@@ -111,14 +93,15 @@ def test_generated_config_and_secret_references_resolve(built):
         for obj in objects:
             for kind, name in references(obj):
                 if kind == "Secret" and name in external:
-                    assert example == "exchange-star"
+                    assert example in ("exchange-star", "krm-function")
                     continue
                 assert (kind, name) in present, f"{example} {target}: {obj['metadata']['name']} uses missing {kind}/{name}"
 
 
 def test_images_are_pinned_to_the_release(built):
     for (example, target), objects in built.items():
-        tag = {"two-party": "2.0.0-release", "exchange-star": "1.11.2-release"}[example]
+        tag = {"two-party": "2.0.0-release", "exchange-star": "1.11.2-release",
+               "krm-function": "2.0.0-release"}[example]
         for obj in objects:
             for container in (pod_spec(obj) or {}).get("containers", []):
                 image = container["image"]
@@ -157,12 +140,16 @@ def test_secret_references_replace_generated_secrets(built):
     assert env["MYSQL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "fate-mysql", "key": "password"}
 
 
-def test_cluster_build_is_the_union_of_its_overlays(built):
+def test_cluster_build_is_the_union_of_its_overlays(built, rendered):
+    clusters = 0
     for (example, target), objects in built.items():
         if not target.startswith("clusters/"):
             continue
-        union = [o for (ex, t), objs in built.items() if ex == example and t.startswith("overlays/") for o in objs]
+        clusters += 1
+        listed = yaml.safe_load((rendered[example] / target / "kustomization.yaml").read_text())["resources"]
+        union = [o for resource in listed for o in built[(example, resource.removeprefix("../../"))]]
         assert canonical(objects) == canonical(union), (example, target)
+    assert clusters == 4  # two-party, exchange-star, and krm-function's org-a and org-b
 
 
 def test_secret_files_exist_only_where_generated(rendered):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLES, REPO
+from conftest import REPO, SPECS
 from kfplug.cli import main
 
 TWO_PARTY = REPO / "examples/two-party/federation.yaml"
@@ -24,9 +24,9 @@ def render(spec: Path, out: Path, *extra: str):
     return CliRunner().invoke(main, ["render", str(spec), "-o", str(out), *extra])
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
-def test_render_writes_the_layout(tmp_path, example):
-    result = render(example / "federation.yaml", tmp_path / "out")
+@pytest.mark.parametrize("spec", SPECS.values(), ids=list(SPECS))
+def test_render_writes_the_layout(tmp_path, spec):
+    result = render(spec, tmp_path / "out")
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
     assert (out / ".kfplug-output").is_file()
