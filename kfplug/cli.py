@@ -9,7 +9,7 @@ import click
 
 from . import __version__, api
 from .diagnostics import SpecError
-from .emit.write import OutputError
+from .emit.write import OutputError  # noqa: E402
 
 
 def _fail(error: Exception) -> None:
@@ -21,6 +21,11 @@ def _fail(error: Exception) -> None:
         sys.exit(1)
     click.echo(f"error: {error}", err=True)
     sys.exit(2)
+
+
+def _warn(found: list) -> None:
+    for issue in found:
+        click.echo(str(issue), err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,7 +49,7 @@ def render(spec: Path, out: Path, check: bool) -> None:
                 click.echo(f"{out} is out of date; run: kfplug render {spec} -o {out}", err=True)
                 sys.exit(1)
             return
-        api.render(spec, out)
+        _warn(api.render(spec, out))
     except (SpecError, OutputError) as error:
         _fail(error)
 
@@ -54,7 +59,7 @@ def render(spec: Path, out: Path, check: bool) -> None:
 def validate(spec: Path) -> None:
     """Check SPEC and report every problem."""
     try:
-        api.load(spec)
+        _warn(api.warnings(spec))
     except SpecError as error:
         _fail(error)
     click.echo(f"{spec}: ok")

@@ -20,7 +20,7 @@ FATE_1 = {**{k: v for k, v in FATE_2.items() if k != "osx"}, "rollsite": "Deploy
 
 
 def test_every_example_has_build_targets(rendered):
-    assert set(rendered) == set(EXAMPLES) >= {"two-party", "exchange-star", "krm-function"}
+    assert set(rendered) == set(EXAMPLES) >= {"two-party", "exchange-star", "krm-function", "multi-cluster"}
     for name, root in rendered.items():
         assert (root / "clusters").is_dir() and targets(root), name
 
@@ -80,7 +80,8 @@ def test_overlay_objects_live_in_the_party_namespace(built):
     for (example, target), objects in built.items():
         if not target.startswith("overlays/"):
             continue
-        namespaces = {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"}
+        namespaces = {o["metadata"].get("namespace") for o in objects
+                      if o["kind"] not in ("Namespace", "PersistentVolume")}
         (namespace,) = [o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"]
         assert namespaces == {namespace}, (example, target)
 
@@ -93,7 +94,7 @@ def test_generated_config_and_secret_references_resolve(built):
         for obj in objects:
             for kind, name in references(obj):
                 if kind == "Secret" and name in external:
-                    assert example in ("exchange-star", "krm-function")
+                    assert example in ("exchange-star", "krm-function", "multi-cluster")
                     continue
                 assert (kind, name) in present, f"{example} {target}: {obj['metadata']['name']} uses missing {kind}/{name}"
 
@@ -101,12 +102,12 @@ def test_generated_config_and_secret_references_resolve(built):
 def test_images_are_pinned_to_the_release(built):
     for (example, target), objects in built.items():
         tag = {"two-party": "2.0.0-release", "exchange-star": "1.11.2-release",
-               "krm-function": "2.0.0-release"}[example]
+               "krm-function": "2.0.0-release", "multi-cluster": "1.11.2-release"}[example]
         for obj in objects:
             for container in (pod_spec(obj) or {}).get("containers", []):
                 image = container["image"]
                 assert not image.endswith(":latest") and ":" in image, image
-                if image.startswith("federatedai/"):
+                if not image.rsplit("/", 1)[-1].startswith("mysql:"):
                     assert image.endswith(f":{tag}"), image
 
 
@@ -149,7 +150,7 @@ def test_cluster_build_is_the_union_of_its_overlays(built, rendered):
         listed = yaml.safe_load((rendered[example] / target / "kustomization.yaml").read_text())["resources"]
         union = [o for resource in listed for o in built[(example, resource.removeprefix("../../"))]]
         assert canonical(objects) == canonical(union), (example, target)
-    assert clusters == 4  # two-party, exchange-star, and krm-function's org-a and org-b
+    assert clusters == 7  # two-party, exchange-star, krm-function's org-a/b and multi-cluster's org-a/b/c
 
 
 def test_secret_files_exist_only_where_generated(rendered):

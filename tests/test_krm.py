@@ -49,7 +49,7 @@ def overlays_of(built, example: str) -> list[str]:
     return sorted(t for (ex, t) in built if ex == example and t.startswith("overlays/"))
 
 
-@pytest.mark.parametrize("example", ["exchange-star", "krm-function"])
+@pytest.mark.parametrize("example", ["exchange-star", "krm-function", "multi-cluster"])
 def test_generator_equals_the_rendered_tree(built, example):
     result = run_function({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": [],
                            "functionConfig": spec_document(example)})

@@ -6,7 +6,7 @@ from ..plan import MANAGED_BY, PART_OF, PARTY, ConfigMapGen, Overlay, Patch, Pla
 from ..runtimes import RUNTIMES
 from ..spec.model import Federation
 from ..spec.topology import EXCHANGE, links, members, reach
-from . import config, party, secrets
+from . import config, exposure, ingress, party, placement, secrets, storage
 from .context import PartyContext
 
 # Each step yields the parts it adds to an overlay; a step never reads another's output.
@@ -16,6 +16,10 @@ STEPS = (
     secrets.secrets,
     party.pull_settings,
     party.resource_overrides,
+    placement.placement,
+    storage.storage,
+    ingress.ingresses,
+    exposure.exposure,
 )
 
 

@@ -23,6 +23,7 @@ CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole"
                   "CustomResourceDefinition"}
 MERGE_KEYS = {"containers": "name", "initContainers": "name", "env": "name", "volumes": "name",
               "volumeMounts": "mountPath", "imagePullSecrets": "name", "ports": "containerPort"}
+SERVICE_MERGE_KEYS = {**MERGE_KEYS, "ports": "port"}
 # kustomize's legacy output order
 ORDER_FIRST = ["Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
                "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ConfigMap",
@@ -60,7 +61,7 @@ def build_overlay(overlay: Overlay) -> list[dict]:
     for patch in overlay.patches:
         for obj in objects:
             if obj["kind"] == patch.kind and obj["metadata"]["name"] == patch.name:
-                _merge(obj, patch.body)
+                _merge(obj, patch.body, SERVICE_MERGE_KEYS if obj["kind"] == "Service" else MERGE_KEYS)
     for obj in objects:
         _set_namespace(obj, overlay.namespace)
         _add_labels(obj, overlay.labels)
@@ -153,26 +154,26 @@ def _rename_references(pod: dict, renamed: dict) -> None:
         rename(secret, "name", "Secret")
 
 
-def _merge(target: dict, patch: dict) -> None:
-    """Strategic merge of the shapes the planner writes: maps merge, keyed lists merge by key."""
+def _merge(target: dict, patch: dict, keys: dict) -> None:
+    """Strategic merge of the shapes the planner writes: maps merge, keyed lists merge by key, null deletes."""
     for key, value in patch.items():
         if value is None:
             target.pop(key, None)
         elif isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        elif isinstance(value, list) and key in MERGE_KEYS and isinstance(target.get(key), list):
-            _merge_list(target[key], value, MERGE_KEYS[key])
+            _merge(target[key], value, keys)
+        elif isinstance(value, list) and key in keys and isinstance(target.get(key), list):
+            _merge_list(target[key], value, keys[key], keys)
         else:
             target[key] = copy.deepcopy(value)
 
 
-def _merge_list(target: list, patch: list, merge_key: str) -> None:
+def _merge_list(target: list, patch: list, merge_key: str, keys: dict) -> None:
     """Patched items first, in patch order, then the untouched ones (kustomize's order)."""
     existing = {item.get(merge_key): item for item in target}
     merged = []
     for item in patch:
         if item.get(merge_key) in existing:
-            _merge(existing[item[merge_key]], item)
+            _merge(existing[item[merge_key]], item, keys)
             merged.append(existing[item[merge_key]])
         else:
             merged.append(copy.deepcopy(item))

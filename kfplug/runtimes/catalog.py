@@ -29,6 +29,7 @@ class Module:
     init_containers: dict[str, str] = {}  # name -> image; the main container is named like the module
     stateful: bool = False  # has the volumeClaimTemplate "data"
     scalable: bool = False  # replicas may be raised
+    replicas: int = 1  # as in the base
     web_port: int | None = None  # HTTP UI, published through an Ingress
     router: bool = False  # the party's federation entry point
     requires: tuple[str, ...] = ()

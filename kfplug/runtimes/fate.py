@@ -28,7 +28,7 @@ MODULES = {
                scalable=True),
         Module("clustermanager", "Deployment", "federatedai/eggroll", {"grpc": 4670},
                init_containers=WAIT_FOR_MYSQL, requires=("mysql",), secrets=(MYSQL_PASSWORD,)),
-        Module("nodemanager", "StatefulSet", "federatedai/eggroll", {"grpc": 4671}, stateful=True, scalable=True,
+        Module("nodemanager", "StatefulSet", "federatedai/eggroll", {"grpc": 4671}, stateful=True, scalable=True, replicas=2,
                init_containers=WAIT_FOR_MYSQL, requires=("clustermanager",), secrets=(MYSQL_PASSWORD,)),
         Module("fateflow", "StatefulSet", "federatedai/fateflow", {"grpc": 9360, "http": 9380},
                stateful=True, scalable=True, init_containers=WAIT_FOR_MYSQL,

@@ -34,8 +34,8 @@ class Locator:
         return Issue(self.source, self.line(path), format_path(path), message, severity)
 
 
-def read_spec(path: str | Path) -> tuple[Federation, Locator]:
-    """Load and validate a spec file. Raises SpecError with every problem found."""
+def read_spec(path: str | Path) -> tuple[Federation, list[Issue]]:
+    """Load and validate a spec file: (federation, warnings). Raises SpecError with every error."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -44,7 +44,7 @@ def read_spec(path: str | Path) -> tuple[Federation, Locator]:
     return parse_spec(data, str(path))
 
 
-def parse_spec(data: bytes | str, source: str) -> tuple[Federation, Locator]:
+def parse_spec(data: bytes | str, source: str) -> tuple[Federation, list[Issue]]:
     from .resolve import resolve  # the runtime catalogs are only needed past parsing
     from .validate import validate
 
@@ -56,7 +56,7 @@ def parse_spec(data: bytes | str, source: str) -> tuple[Federation, Locator]:
     errors = [issue for issue in issues if issue.severity == "error"]
     if errors:
         raise SpecError(errors)
-    return resolved, locator
+    return resolved, sorted(issue for issue in issues if issue.severity != "error")
 
 
 def structure(raw, locator: Locator, issues: list[Issue]) -> Federation:

@@ -9,10 +9,11 @@ from ..diagnostics import Issue, format_path
 from ..runtimes import RUNTIMES
 from ..runtimes.catalog import Runtime
 from .model import Federation, Party, Spec
-from .structure import did_you_mean
+from .structure import camel, did_you_mean
 from .topology import links, members, reach
 
 Found = Iterator[tuple[tuple, str]]
+WARNING = "warning: "  # a message with this prefix is reported, and rendering goes on
 
 
 def validate(federation: Federation, locator) -> list[Issue]:
@@ -22,7 +23,8 @@ def validate(federation: Federation, locator) -> list[Issue]:
     if not found and runtime is not None:
         for check in CHECKS:
             found += check(spec, runtime)
-    return [locator.issue(path, message) for path, message in found]
+    return [locator.issue(path, message.removeprefix(WARNING), "warning" if message.startswith(WARNING) else "error")
+            for path, message in found]
 
 
 def _check_runtime(spec: Spec) -> Found:
@@ -174,4 +176,110 @@ def _exposures(spec: Spec):
         yield ("spec", "parties", index), party.expose, party.cluster
 
 
-CHECKS = [_check_ids, _check_clusters, _check_modules, _check_reachability, _check_exposure]
+def _placed(spec: Spec):
+    """(path, placement, module names) of every party and the exchange."""
+    if spec.exchange is not None and spec.exchange.placement is not None:
+        yield ("spec", "exchange", "placement"), spec.exchange.placement, None
+    for index, party in enumerate(spec.parties):
+        if party.placement is not None:
+            yield ("spec", "parties", index, "placement"), party.placement, party
+
+
+def _check_placement(spec: Spec, runtime: Runtime) -> Found:
+    inventory = {node.name: node.labels or {} for node in spec.nodes or ()}
+    for path, placement, party in _placed(spec):
+        if placement.node_selector:
+            yield from _selector_matches(placement.node_selector, inventory, path + ("nodeSelector",))
+        modules = party.modules if party is not None else (runtime.releases[spec.version].router,)
+        for name, override in (placement.modules or {}).items():
+            here = path + ("modules", name)
+            if name not in modules:
+                yield here, f"{name!r} is not a module of this party" + did_you_mean(name, list(modules))
+                continue
+            if override.node_selector:
+                yield from _selector_matches(override.node_selector, inventory, here + ("nodeSelector",))
+            if override.nodes:
+                yield from _check_nodes(override.nodes, inventory, here + ("nodes",),
+                                        _replica_count(runtime.modules[name], party))
+
+
+def _replica_count(module, party) -> int:
+    return ((party.replicas or {}) if party is not None else {}).get(module.name, module.replicas)
+
+
+def _selector_matches(selector: dict, inventory: dict, path: tuple) -> Found:
+    if inventory and not any(all(labels.get(k) == v for k, v in selector.items()) for labels in inventory.values()):
+        wanted = ", ".join(f"{k}={v}" for k, v in selector.items())
+        yield path, f"no node in spec.nodes has the labels {wanted}; the pods would stay Pending"
+
+
+def _check_nodes(nodes: tuple, inventory: dict, path: tuple, replicas: int) -> Found:
+    if not inventory:
+        yield path, "placing by node name needs the node inventory spec.nodes"
+        return
+    for i, node in enumerate(nodes):
+        if node not in inventory:
+            yield path + (i,), f"unknown node {node!r}" + did_you_mean(node, list(inventory))
+    if replicas > len(nodes):
+        yield path, f"{replicas} replicas cannot spread one per node over {len(nodes)} node(s)"
+
+
+def _check_storage(spec: Spec, runtime: Runtime) -> Found:
+    for index, party in enumerate(spec.parties):
+        storage = party.storage
+        if storage is None:
+            continue
+        path = ("spec", "parties", index, "storage")
+        kinds = [key for key, value in (("storageClass", storage.storage_class), ("nfs", storage.nfs),
+                                        ("none", storage.none)) if value is not None]
+        if len(kinds) > 1:
+            yield path, f"choose one of storageClass, nfs and none, not {' and '.join(kinds)}"
+        if storage.none is False:
+            yield path + ("none",), "write none: true, or leave it out"
+        elif storage.none:
+            yield path + ("none",), WARNING + "emptyDir storage: mysql, fateflow, nodemanager and client lose " \
+                                              "their data when a pod restarts"
+        stateful = [m for m in party.modules if runtime.modules[m].stateful]
+        for field in ("sizes", "existing_claims"):
+            for name in getattr(storage, field) or {}:
+                if name not in stateful:
+                    yield path + (camel(field), name), f"{name!r} is not a stateful module of this party " \
+                                                        f"({', '.join(stateful)})"
+        for name in storage.existing_claims or {}:
+            if name in stateful and _replica_count(runtime.modules[name], party) > 1:
+                yield path + ("existingClaims", name), f"one claim cannot serve the " \
+                    f"{_replica_count(runtime.modules[name], party)} replicas of {name}"
+
+
+def _check_ingress(spec: Spec, runtime: Runtime) -> Found:
+    from ..spec.values import host_name
+
+    seen: dict[str, tuple] = {}
+    for index, party in enumerate(spec.parties):
+        ingress = party.ingress
+        if ingress is None:
+            continue
+        path = ("spec", "parties", index, "ingress")
+        web = [m for m in party.modules if runtime.modules[m].web_port]
+        for name in ingress.hosts or {}:
+            if name not in web:
+                yield path + ("hosts", name), f"{name!r} is not a module with a web UI in this party " \
+                                              f"({', '.join(web)})"
+        for name in web:
+            explicit = bool(ingress.hosts and name in ingress.hosts)
+            if not explicit and not ingress.domain:
+                yield path, f"needs domain, or hosts.{name}"
+                continue
+            host = ingress.hosts[name] if explicit else f"{party.id}.{name}.{ingress.domain}"
+            where = path + (("hosts", name) if explicit else ("domain",))
+            try:
+                host_name(host)
+            except ValueError as error:
+                yield where, str(error)
+            if host in seen:
+                yield where, f"host {host} is already used by {format_path(seen[host])}"
+            seen.setdefault(host, where)
+
+
+CHECKS = [_check_ids, _check_clusters, _check_modules, _check_reachability, _check_exposure,
+          _check_placement, _check_storage, _check_ingress]

@@ -3,7 +3,6 @@ clean value or raises ValueError with a message for the user."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -41,6 +40,8 @@ def dns_subdomain(value) -> str:
 
 def host_name(value) -> str:
     """An Ingress host: a DNS subdomain, not an IP address; one leading '*.' allowed."""
+    import ipaddress  # rarely needed; keeps start-up light
+
     value = _expect_str(value)
     try:
         ipaddress.ip_address(value)
@@ -81,6 +82,8 @@ def node_port(value) -> int:
 
 def endpoint(value) -> str:
     """host:port that peers in other clusters dial."""
+    import ipaddress  # rarely needed; keeps start-up light
+
     value = _expect_str(value)
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
@@ -94,6 +97,8 @@ def endpoint(value) -> str:
 
 
 def ip_address(value) -> str:
+    import ipaddress  # rarely needed; keeps start-up light
+
     value = _expect_str(value)
     try:
         ipaddress.ip_address(value)

@@ -1,0 +1,22 @@
+"""How the router is reached from outside the cluster: its Service type and node port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..plan import Part, Patch
+from .context import PartyContext
+
+
+def exposure(ctx: PartyContext) -> Iterator[Part]:
+    expose = ctx.party.expose
+    if expose is None or expose.type in (None, "ClusterIP"):
+        return
+    router = next(m for m in ctx.modules if m.router)
+    spec: dict = {"type": expose.type}
+    if expose.node_port is not None:
+        spec["ports"] = [{"port": router.ports["grpc"], "nodePort": expose.node_port}]
+    if expose.load_balancer_ip is not None:
+        spec["loadBalancerIP"] = expose.load_balancer_ip
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": router.name}, "spec": spec}
+    yield Patch("exposure.yaml", "Service", router.name, body)
