@@ -99,6 +99,42 @@ CASES = [
      "spec.runtime", "runtime 'kuscia' is not implemented yet", 6),
     ("bad-label-value", spec("parties:\n  - id: 9999\n    placement: {nodeSelector: {fedai.hostname: 1}}\n"),
      "spec.parties[0].placement.nodeSelector", "not a valid label value", 10),
+    # placement, storage, ingress (the per-party patches)
+    ("selector-matches-no-node", spec("nodes: [{name: n0, labels: {disk: ssd}}]\nparties:\n  - id: 9999\n"
+                                      "    placement: {nodeSelector: {gpu: 'true'}}\n"),
+     "spec.parties[0].placement.nodeSelector", "no node in spec.nodes has the labels gpu=true", 11),
+    ("unknown-inventory-node", spec("nodes: [{name: n0}, {name: n1}]\nparties:\n  - id: 9999\n"
+                                    "    placement: {modules: {nodemanager: {nodes: [n0, n2]}}}\n"),
+     "spec.parties[0].placement.modules.nodemanager.nodes[1]", "unknown node 'n2'", 11),
+    ("nodes-without-inventory", spec("parties:\n  - id: 9999\n"
+                                     "    placement: {modules: {nodemanager: {nodes: [n0, n1]}}}\n"),
+     "spec.parties[0].placement.modules.nodemanager.nodes", "needs the node inventory spec.nodes", 10),
+    ("more-replicas-than-nodes", spec("nodes: [{name: n0}]\nparties:\n  - id: 9999\n"
+                                      "    placement: {modules: {nodemanager: {nodes: [n0]}}}\n"),
+     "spec.parties[0].placement.modules.nodemanager.nodes", "2 replicas cannot spread one per node over 1", 11),
+    ("placement-unknown-module", spec("parties:\n  - id: 9999\n    placement: {modules: {mysq: {}}}\n"),
+     "spec.parties[0].placement.modules.mysq", "'mysq' is not a module of this party (did you mean 'mysql'?)", 10),
+    ("two-storage-kinds", spec("parties:\n  - id: 9999\n    storage: {storageClass: ssd, none: true}\n"),
+     "spec.parties[0].storage", "choose one of storageClass, nfs and none, not storageClass and none", 10),
+    ("size-for-stateless-module", spec("parties:\n  - id: 9999\n    storage: {sizes: {osx: 1Gi}}\n"),
+     "spec.parties[0].storage.sizes.osx", "'osx' is not a stateful module of this party", 10),
+    ("claim-for-many-replicas", spec("parties:\n  - id: 9999\n    storage: {existingClaims: {nodemanager: c}}\n"),
+     "spec.parties[0].storage.existingClaims.nodemanager", "one claim cannot serve the 2 replicas", 10),
+    ("nfs-relative-path", spec("parties:\n  - id: 9999\n    storage: {nfs: {server: 10.0.0.5, path: exports}}\n"),
+     "spec.parties[0].storage.nfs.path", "'exports' is not an absolute path", 10),
+    ("invalid-host", spec("parties:\n  - id: 9999\n    ingress: {hosts: {fateboard: 'Not A Host!'}}\n"),
+     "spec.parties[0].ingress.hosts.fateboard", "is not a valid host name", 10),
+    ("ip-as-host", spec("parties:\n  - id: 9999\n    ingress: {domain: x.org, hosts: {client: 10.0.0.1}}\n"),
+     "spec.parties[0].ingress.hosts.client", "'10.0.0.1' is an IP address", 10),
+    ("duplicate-host", spec("parties:\n  - id: 9999\n    ingress: {domain: x.org, hosts: {client: a.x.org}}\n"
+                            "  - id: 10000\n    ingress: {domain: x.org, hosts: {fateboard: a.x.org}}\n"),
+     "spec.parties[1].ingress.hosts.fateboard", "host a.x.org is already used by spec.parties[0].ingress.hosts.client",
+     12),
+    ("ingress-without-domain", spec("parties:\n  - id: 9999\n    ingress: {className: nginx}\n"),
+     "spec.parties[0].ingress", "needs domain, or hosts.fateboard", 10),
+    ("load-balancer-ip-on-node-port", spec("parties:\n  - id: 9999\n"
+                                           "    expose: {type: NodePort, loadBalancerIP: 10.0.0.9}\n"),
+     "spec.parties[0].expose.loadBalancerIP", "needs type LoadBalancer", 10),
     # YAML-level hazards: the reader refuses them before any model is built
     ("duplicate-key", spec("parties:\n  - id: 9999\n    id: 10000\n"),
      "spec.parties[0].id", "duplicate key 'id' (first at line 9)", 10),
