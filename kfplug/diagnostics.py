@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import attrs
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 @attrs.frozen(order=True)
@@ -28,11 +33,37 @@ class SpecError(Exception):
 
 
 def format_path(parts: tuple) -> str:
-    """("spec", "parties", 1, "id") -> "spec.parties[1].id"."""
+    """("spec", "parties", 1, "id") -> "spec.parties[1].id"; a key that is not a plain name is quoted,
+    ("metadata", "annotations", "a.b/c") -> 'metadata.annotations["a.b/c"]', so a path is never empty
+    nor ambiguous, and shows no control or bidi characters."""
     out = ""
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):
+            out += f"[{json.dumps(str(part))}]"
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+_SECRET_PART = re.compile(r"pass|secret|token|credential|key", re.IGNORECASE)
+_SECRET_KEY = re.compile(r"(pass(word|wd|phrase)?|token|credentials?|key|secret)$", re.IGNORECASE)
+SECRET_HINT = ("the spec never holds secret values: name an existing Secret (secretName), "
+               "or let `kfplug secrets init` generate one")
+
+
+def may_hold_secret(path: tuple) -> bool:
+    """A value under `secrets`, `password`, `token`, `apiKey`, ... is never echoed in a message."""
+    return any(isinstance(part, str) and _SECRET_PART.search(part) for part in path)
+
+
+def is_secret_key(key) -> bool:
+    """`password`, `mysqlPassword`, `token`, `apiKey`, `credentials`: a key that would hold a secret value."""
+    return isinstance(key, str) and bool(_SECRET_KEY.search(key))
+
+
+def hide_value(message: str, value) -> str:
+    """`message` with every echo of `value` (as repr, or a number as text) replaced."""
+    shown = repr(value) if isinstance(value, str) else str(value)
+    return re.sub(rf"(?<![\w.-]){re.escape(shown)}(?![\w.-])", lambda _: "(value not shown)", message)

@@ -15,7 +15,7 @@ from . import api
 from .diagnostics import Issue, SpecError
 from .emit.resources import SecretFilesNeeded
 from .spec.load import parse_spec
-from .yamlio import dump, dump_all, load_trusted
+from .yamlio import dump, dump_all, load_stream
 
 GROUP = "kfplug.dev/v1alpha1"
 PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
@@ -35,17 +35,19 @@ def main() -> None:
 def run(args: list[str]) -> int:
     if args:
         return _legacy_plugin(args[0])
-    return _function(sys.stdin.read())
+    return _function(sys.stdin.buffer.read())
 
 
-def _function(text: str) -> int:
+def _function(data: bytes | str) -> int:
     try:
-        resource_list = load_trusted(text)
-    except Exception as error:  # noqa: BLE001 - any parse failure is the caller's input
-        return _report([Issue("<stdin>", 0, "", f"input is not YAML: {error}")], None)
+        resource_list = _load(data, "<stdin>")
+    except FunctionError as error:
+        return _report(error.issues, None)
     if not isinstance(resource_list, dict) or resource_list.get("kind") != "ResourceList":
         return _report([Issue("<stdin>", 0, "kind", "expected a ResourceList on stdin")], None)
     items = resource_list.get("items") or []
+    if not isinstance(items, list):
+        return _report([Issue("<stdin>", 0, "items", "expected a list of objects")], None)
     try:
         passthrough, generated = expand(resource_list.get("functionConfig"), items)
     except FunctionError as error:
@@ -58,7 +60,7 @@ def _function(text: str) -> int:
 
 def expand(function_config, items: list) -> tuple[list, list]:
     """(items passed through untouched, generated objects)."""
-    config_kind = (function_config or {}).get("kind")
+    config_kind = function_config.get("kind") if isinstance(function_config, dict) else None
     if config_kind == "Federation":
         return items, _generate(function_config, None)
     if config_kind != "FederationBuild":
@@ -69,7 +71,10 @@ def expand(function_config, items: list) -> tuple[list, list]:
         raise FunctionError([Issue(_source(function_config), 0, "items",
                                    f"expected one Federation among the input items, found {len(federations)}")])
     passthrough = [i for i in items if i is not federations[0]]
-    return passthrough, _generate(federations[0], (function_config.get("spec") or {}))
+    selection = function_config.get("spec") or {}
+    if not isinstance(selection, dict):
+        raise FunctionError([Issue(_source(function_config), 0, "spec", "expected a mapping")])
+    return passthrough, _generate(federations[0], selection)
 
 
 def _generate(document: dict, selection: dict | None) -> list[dict]:
@@ -88,14 +93,15 @@ def _generate(document: dict, selection: dict | None) -> list[dict]:
 
 def _parse(document: dict, source: str):
     clean = dict(document)
-    metadata = dict(clean.get("metadata") or {})
-    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items()
-                   if k not in DROPPED_ANNOTATIONS and not k.startswith(("internal.config.kubernetes.io/",
-                                                                         "config.kubernetes.io/"))}
-    metadata.pop("annotations", None)
-    if annotations:
-        metadata["annotations"] = annotations
-    clean["metadata"] = metadata
+    metadata = clean.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("annotations"), dict):
+        annotations = {k: v for k, v in metadata["annotations"].items()
+                       if k not in DROPPED_ANNOTATIONS and not str(k).startswith(
+                           ("internal.config.kubernetes.io/", "config.kubernetes.io/"))}
+        metadata = {k: v for k, v in metadata.items() if k != "annotations"}
+        if annotations:
+            metadata["annotations"] = annotations
+        clean["metadata"] = metadata
     try:
         federation, _ = parse_spec(dump(clean), source)
     except SpecError as error:
@@ -107,6 +113,10 @@ def _select(federation, selection: dict, source: str) -> list[str] | None:
     parties, cluster = selection.get("parties"), selection.get("cluster")
     if parties is not None and cluster is not None:
         raise FunctionError([Issue(source, 0, "spec", "select either parties or cluster, not both")])
+    if parties is not None and not isinstance(parties, list):
+        raise FunctionError([Issue(source, 0, "spec.parties", "expected a list of party ids")])
+    if cluster is not None and not isinstance(cluster, str):
+        raise FunctionError([Issue(source, 0, "spec.cluster", "expected a cluster name")])
     known = {p.id: p.cluster for p in federation.spec.parties}
     if federation.spec.exchange is not None:
         known["exchange"] = federation.spec.exchange.cluster
@@ -128,9 +138,10 @@ def _is_ours(item, kind: str) -> bool:
 
 
 def _source(document: dict) -> str:
-    annotations = (document.get("metadata") or {}).get("annotations") or {}
+    metadata = document.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
     for key in PATH_ANNOTATIONS:
-        if key in annotations:
+        if isinstance(annotations, dict) and isinstance(annotations.get(key), str):
             return annotations[key]
     return "<functionConfig>"
 
@@ -141,6 +152,8 @@ def _report(issues: list[Issue], resource_list: dict | None) -> int:
     results = [_result(issue) for issue in issues]
     out = {"apiVersion": (resource_list or {}).get("apiVersion", "config.kubernetes.io/v1"),
            "kind": "ResourceList", "items": (resource_list or {}).get("items") or [], "results": results}
+    if not isinstance(out["items"], list):
+        out["items"] = []
     sys.stdout.write(dump(out))
     return 1
 
@@ -153,11 +166,25 @@ def _result(issue: Issue) -> dict:
     return result
 
 
+def _load(data: bytes | str, source: str):
+    """A YAML stream from the orchestrator; raises FunctionError."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return load_stream(text, source)
+    except UnicodeDecodeError as error:
+        raise FunctionError([Issue(source, 0, "", f"not valid UTF-8 at byte {error.start}")]) from None
+    except SpecError as error:
+        raise FunctionError(error.issues) from None
+
+
 def _legacy_plugin(config_path: str) -> int:
     """kustomize's legacy exec generator: argv[1] is a temp file holding the Federation."""
     try:
-        with open(config_path, encoding="utf-8") as handle:
-            document = load_trusted(handle.read())
+        try:
+            with open(config_path, "rb") as handle:
+                document = _load(handle.read(), config_path)
+        except OSError as error:
+            raise FunctionError([Issue(config_path, 0, "", f"cannot read: {error.strerror}")]) from None
         if not _is_ours(document, "Federation"):
             raise FunctionError([Issue(config_path, 0, "kind", f"expected a {GROUP} Federation")])
         objects = _generate(document, None)

@@ -8,7 +8,9 @@ or `yes` -> true. It returns plain data plus the line of every path in it.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import yaml
 from yaml.events import (
@@ -22,10 +24,12 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .diagnostics import Issue, SpecError, format_path
+from .diagnostics import Issue, SpecError, format_path, may_hold_secret
 
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
+MAX_STREAM_DEPTH = 256  # objects passing through the KRM function (CRD schemas nest deeply)
+MAX_DIGITS = 64  # Python refuses to print integers past 4300 digits; none of ours needs more than 10
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -68,15 +72,36 @@ def load_document(data: bytes | str, source: str) -> tuple[object, Marks, list[I
     return value, marks, issues
 
 
+def read_file(path: Path) -> bytes:
+    """A spec file's bytes, reading no more than the limit (the path may be /dev/zero or a pipe).
+
+    Raises OSError, or SpecError when the file is too large."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            size = max(os.fstat(handle.fileno()).st_size, len(data))
+            raise SpecError([_too_large(str(path), size if size > len(data) else f"more than {MAX_BYTES}")])
+    return data
+
+
+def _too_large(source: str, size) -> Issue:
+    return Issue(source, 0, "", f"input is {size} bytes; the limit is {MAX_BYTES}")
+
+
 def _decode(data: bytes | str, source: str) -> str:
-    size = len(data.encode("utf-8") if isinstance(data, str) else data)
-    if size > MAX_BYTES:
-        raise SpecError([Issue(source, 0, "", f"input is {size} bytes; the limit is {MAX_BYTES}")])
-    if isinstance(data, bytes):
+    if isinstance(data, str):
         try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise SpecError([Issue(source, 0, "", f"not valid UTF-8 at byte {err.start}")]) from None
+            data = data.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise SpecError([Issue(source, 0, "", f"not valid Unicode at character {err.start} "
+                                                  "(a lone surrogate)")]) from None
+    size = len(data)
+    if size > MAX_BYTES:
+        raise SpecError([_too_large(source, size)])
+    try:
+        data = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError([Issue(source, 0, "", f"not valid UTF-8 at byte {err.start}")]) from None
     data = data.removeprefix("\ufeff")
     if "\x00" in data:
         line = data.count("\n", 0, data.index("\x00")) + 1
@@ -84,29 +109,39 @@ def _decode(data: bytes | str, source: str) -> str:
     return data
 
 
-def _prescan(text: str, source: str) -> None:
-    """Walk the event stream: depth, anchors, aliases and document count, without building a tree."""
+def _prescan(text: str, source: str, max_depth: int = MAX_DEPTH, strict: bool = True) -> None:
+    """Walk the event stream: depth, and when strict anchors, aliases and document count, without
+    building a tree (iteratively: the C parser keeps its own stack)."""
     depth = 0
     documents = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
             line = event.start_mark.line + 1
-            if isinstance(event, DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise SpecError([Issue(source, line, "", "expected exactly one document, found more")])
-            elif isinstance(event, AliasEvent):
-                raise SpecError([Issue(source, line, "", f"YAML aliases are not allowed (*{event.anchor})")])
-            elif isinstance(event, NodeEvent) and event.anchor is not None:
-                raise SpecError([Issue(source, line, "", f"YAML anchors are not allowed (&{event.anchor})")])
+            documents += isinstance(event, DocumentStartEvent)
+            refused = strict and _refused(event, documents)
+            if refused:
+                raise SpecError([Issue(source, line, "", refused)])
             if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
                 depth += 1
-                if depth > MAX_DEPTH:
-                    raise SpecError([Issue(source, line, "", f"nesting deeper than {MAX_DEPTH} levels")])
+                if depth > max_depth:
+                    raise SpecError([Issue(source, line, "", f"nesting deeper than {max_depth} levels")])
             elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
                 depth -= 1
     except yaml.MarkedYAMLError as err:
         raise SpecError([_syntax_issue(err, source, text)]) from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow; `position` is a byte offset
+        line = text.encode("utf-8")[: err.position].count(b"\n") + 1
+        raise SpecError([Issue(source, line, "", f"{err.reason} (U+{err.character:04X})")]) from None
+
+
+def _refused(event, documents: int) -> str | None:
+    if isinstance(event, DocumentStartEvent) and documents > 1:
+        return "expected exactly one document, found more"
+    if isinstance(event, AliasEvent):
+        return f"YAML aliases are not allowed (*{event.anchor})"
+    if isinstance(event, NodeEvent) and event.anchor is not None:
+        return f"YAML anchors are not allowed (&{event.anchor})"
+    return None
 
 
 def _syntax_issue(err: yaml.MarkedYAMLError, source: str, text: str = "") -> Issue:
@@ -148,33 +183,38 @@ def _convert(node, path: tuple, marks: Marks, issues: list[Issue], source: str):
         if node.tag != _TAG + "seq":
             problem(f"unsupported tag {node.tag}")
         return [_convert(item, path + (i,), marks, issues, source) for i, item in enumerate(node.value)]
-    return _scalar(node, problem)
+    return _scalar(node, problem, secret=may_hold_secret(path))
 
 
-def _scalar(node: ScalarNode, problem):
+def _scalar(node: ScalarNode, problem, secret: bool = False):
     tag, text = node.tag.removeprefix(_TAG), node.value
+    shown = "(value not shown)" if secret else repr(text)  # a value under `password:` is never echoed
     if tag == "str":
         return text
     if tag == "null":
         return None
     if tag == "int":
+        if len(text) > MAX_DIGITS:
+            problem(f"a number of {len(text)} characters is too long (at most {MAX_DIGITS}); "
+                    "quote it if it is a name")
+            return UNREADABLE
         if _PLAIN_INT.fullmatch(text):
             return int(text)
-        problem(f"ambiguous number {text!r}: YAML 1.1 reads it as "
-                f"{yaml.safe_load(text)!r}; write a plain decimal, or quote it")
+        reading = "" if secret else f": YAML 1.1 reads it as {yaml.safe_load(text)!r}"
+        problem(f"ambiguous number {shown}{reading}; write a plain decimal, or quote it")
         return UNREADABLE
     if tag == "float":
         if _PLAIN_FLOAT.fullmatch(text):
             return float(text)
-        problem(f"ambiguous number {text!r}; write a plain decimal, or quote it")
+        problem(f"ambiguous number {shown}; write a plain decimal, or quote it")
         return UNREADABLE
     if tag == "bool":
         if text in _YAML12_BOOL:
             return _YAML12_BOOL[text]
-        problem(f"ambiguous value {text!r}: YAML 1.1 reads it as a boolean; write true/false, or quote it")
+        problem(f"ambiguous value {shown}: YAML 1.1 reads it as a boolean; write true/false, or quote it")
         return UNREADABLE
     if tag == "timestamp":
-        problem(f"{text!r} reads as a YAML timestamp; quote it")
+        problem(f"{shown} reads as a YAML timestamp; quote it")
         return UNREADABLE
     problem(f"unsupported tag {node.tag}")
     return UNREADABLE
@@ -189,6 +229,17 @@ def dump(obj) -> str:
 def dump_all(docs) -> str:
     return yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                          allow_unicode=True, width=1 << 20)
+
+
+def load_stream(text: str, source: str):
+    """YAML an orchestrator hands over (a ResourceList on stdin): no size limit, as it carries every
+    item of a build, and aliases are kept shared, but the depth is checked before the C loader, which
+    crashes on very deep nesting, builds anything. Raises SpecError."""
+    _prescan(text, source, max_depth=MAX_STREAM_DEPTH, strict=False)
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        raise SpecError([_syntax_issue(err, source, text)]) from None
 
 
 def load_trusted(text: str):

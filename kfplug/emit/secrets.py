@@ -12,6 +12,8 @@ import secrets
 import string
 from pathlib import Path
 
+from .write import has_link
+
 ALPHABET = string.ascii_letters + string.digits  # safe inside config files and sed
 
 
@@ -26,11 +28,13 @@ def notebook_hash(password: str) -> str:
 
 
 def init_secrets(out: Path) -> list[Path]:
-    """Create the missing secret files under `out`; returns the files written."""
+    """Create the missing secret files under `out`; returns the files written.
+
+    Nothing is read or written through a symbolic link inside `out`."""
     written = []
     for example in sorted(out.glob("overlays/*/secrets/*.env.example")):
         target = example.with_suffix("")
-        if target.exists() or target.is_symlink():
+        if has_link(out, example) or target.exists() or target.is_symlink():
             continue
         keys = [line.split("=", 1)[0] for line in example.read_text().splitlines()
                 if line and not line.startswith("#")]
@@ -39,7 +43,7 @@ def init_secrets(out: Path) -> list[Path]:
         written.append(target)
         for suffix, text in extra.items():
             path = target.with_suffix(suffix)
-            if not path.exists():
+            if not (path.exists() or path.is_symlink()):
                 _write_private(path, text)
                 written.append(path)
     return written

@@ -38,15 +38,27 @@ def check_output_dir(out: Path, spec_file: Path | None = None) -> None:
 
 
 def write_tree(files: dict[str, str], out: Path) -> None:
-    """Atomically replace `out` with exactly `files`, keeping the user's secret files."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".kfplug-"))
+    """Atomically replace `out` with exactly `files`, keeping the user's secret files.
+
+    Raises OutputError when the file system refuses (read-only, full, ...); `out` is then unchanged."""
+    for relative in files:
+        parts = Path(relative).parts
+        if not parts or Path(relative).is_absolute() or ".." in parts:
+            raise ValueError(f"refusing to write {relative!r}: not a path inside the output")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=".kfplug-"))
+    except OSError as err:
+        raise OutputError(f"cannot write to {out}: {err.strerror or err}") from None
     try:
         for relative, text in sorted(files.items()):
             _write_file(staging / relative, text.encode("utf-8"), 0o644)
         if out.is_dir():
             _carry_secrets(out, staging)
         _swap(staging, out)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write to {out}: {err.strerror or err}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -59,9 +71,15 @@ def _write_file(path: Path, data: bytes, mode: int) -> None:
         handle.write(data)
 
 
+def has_link(root: Path, path: Path) -> bool:
+    """Whether `path`, or a directory between `root` and it, is a symbolic link (never followed)."""
+    parts = path.relative_to(root).parts
+    return any(root.joinpath(*parts[:end]).is_symlink() for end in range(1, len(parts) + 1))
+
+
 def _carry_secrets(old: Path, new: Path) -> None:
     for path in sorted(p for pattern in SECRET_FILES for p in old.glob(pattern)):
-        if path.is_file() and not path.is_symlink():
+        if not has_link(old, path) and path.is_file():
             target = new / path.relative_to(old)
             _write_file(target, path.read_bytes(), 0o600)
 
@@ -72,8 +90,13 @@ def _swap(staging: Path, out: Path) -> None:
         return
     retired = Path(tempfile.mkdtemp(dir=out.parent, prefix=".kfplug-old-"))
     os.rename(out, retired / "tree")
-    os.rename(staging, out)
-    shutil.rmtree(retired, ignore_errors=True)
+    try:
+        os.rename(staging, out)
+    except OSError:
+        os.rename(retired / "tree", out)
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def is_secret_file(relative: str) -> bool:
@@ -82,11 +105,15 @@ def is_secret_file(relative: str) -> bool:
 
 def diff_tree(files: dict[str, str], out: Path) -> str:
     """Unified diff from what is in `out` to what a render would write; '' when up to date."""
+    if out.is_symlink():
+        raise OutputError(f"refusing to compare with {out}: it is a symbolic link")
     current = {}
     if out.is_dir():
-        for path in sorted(out.rglob("*")):
+        for path in sorted(out.rglob("*")):  # does not descend into linked directories
             relative = path.relative_to(out).as_posix()
-            if path.is_file() and not is_secret_file(relative):
+            if path.is_symlink():  # render replaces it; its target is never read
+                current[relative] = "(a symbolic link, not followed)\n"
+            elif path.is_file() and not is_secret_file(relative):
                 current[relative] = path.read_text(encoding="utf-8", errors="replace")
     chunks = []
     for relative in sorted(set(current) | set(files)):

@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 
 from ..diagnostics import Issue, SpecError, format_path
-from ..yamlio import Marks, load_document
+from ..yamlio import Marks, load_document, read_file
 from .model import PARTY_IDENTITY, Federation, Party
 from .structure import Structurer, is_invalid
 
@@ -38,7 +38,7 @@ def read_spec(path: str | Path) -> tuple[Federation, list[Issue]]:
     """Load and validate a spec file: (federation, warnings). Raises SpecError with every error."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except OSError as err:
         raise SpecError([Issue(str(path), 0, "", f"cannot read: {err.strerror}")]) from None
     return parse_spec(data, str(path))

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union
 
 import attrs
 
+from ..diagnostics import SECRET_HINT, hide_value, is_secret_key, may_hold_secret
 from ..yamlio import UNREADABLE
 
 _NOTHING = attrs.NOTHING
@@ -25,9 +26,13 @@ class Structurer:
     def __init__(self, report):
         self.report = report  # report(path: tuple, message: str)
 
+    def problem(self, path: tuple, message: str, value) -> None:
+        """Report a problem with `value`, which is not echoed where it may be a secret."""
+        self.report(path, hide_value(message, value) if may_hold_secret(path) else message)
+
     def structure(self, cls, raw, path: tuple, exclude: tuple[str, ...] = ()):
         if not isinstance(raw, dict):
-            self.report(path, f"expected a mapping, got {_describe(raw)}")
+            self.problem(path, f"expected a mapping, got {_describe(raw)}", raw)
             return None
         fields = {_key(f): f for f in attrs.fields(cls) if f.name not in exclude}
         hints = _hints(cls)
@@ -67,20 +72,20 @@ class Structurer:
             try:
                 return check(value)
             except ValueError as err:
-                self.report(path, str(err))
+                self.problem(path, str(err), value)
                 return _INVALID
         if attrs.has(tp):
             return self.structure(tp, value, path)
         if origin is tuple:
             if not isinstance(value, list):
-                self.report(path, f"expected a list, got {_describe(value)}")
+                self.problem(path, f"expected a list, got {_describe(value)}", value)
                 return _INVALID
             inner = typing.get_args(tp)[0]
             items = [self.convert(inner, item, path + (i,)) for i, item in enumerate(value)]
             return _INVALID if _INVALID in items else tuple(items)
         if origin is dict:
             if not isinstance(value, dict):
-                self.report(path, f"expected a mapping, got {_describe(value)}")
+                self.problem(path, f"expected a mapping, got {_describe(value)}", value)
                 return _INVALID
             inner = typing.get_args(tp)[1]
             items = {k: self.convert(inner, v, path + (k,)) for k, v in value.items()}
@@ -88,8 +93,8 @@ class Structurer:
         if origin is Literal:
             options = typing.get_args(tp)
             if value not in options or type(value) is not type(options[0]):
-                self.report(path, f"{value!r} is not one of {', '.join(map(str, options))}"
-                            + _did_you_mean(str(value), [str(o) for o in options]))
+                self.problem(path, f"{value!r} is not one of {', '.join(map(str, options))}"
+                             + _did_you_mean(str(value), [str(o) for o in options]), value)
                 return _INVALID
             return value
         return self._primitive(tp, value, path)
@@ -101,7 +106,7 @@ class Structurer:
                     float: "a number"}[tp]
         if isinstance(value, bool) and tp is not bool or not isinstance(value, tp):
             hint = "; quote it" if tp is str and not isinstance(value, (dict, list)) else ""
-            self.report(path, f"expected {expected}, got {_describe(value)}{hint}")
+            self.problem(path, f"expected {expected}, got {_describe(value)}{hint}", value)
             return _INVALID
         return value
 
@@ -135,6 +140,8 @@ def _hints(cls) -> dict:
 def _unknown(key, fields, exclude) -> str:
     if camel(re.sub(r"(?<!^)(?=[A-Z])", "_", str(key)).lower()) in exclude or key in map(camel, exclude):
         return f"{key!r} is not allowed here"
+    if is_secret_key(key):
+        return f"unknown field {key!r}: {SECRET_HINT}"
     return f"unknown field {key!r}" + _did_you_mean(str(key), list(fields))
 
 
