@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -404,6 +405,26 @@ def test_secrets_init_never_writes_through_a_link(tmp_path, spec_file, victim):
     assert (out / "overlays/10000/secrets/client.env").is_file()
 
 
+def test_secrets_init_reads_no_pipe(tmp_path, spec_file):
+    out = tmp_path / "out"
+    assert render(spec_file, out).exit_code == 0
+    fifo = out / "overlays/9999/secrets/blocking.env.example"
+    os.mkfifo(fifo)  # reading it waits for a writer
+
+    def end_a_blocked_read():  # so that a regression fails the test instead of hanging it
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    rescue = threading.Timer(5, end_a_blocked_read)
+    rescue.start()
+    try:
+        result = cli("secrets", "init", str(out))
+    finally:
+        rescue.cancel()
+    assert result.exit_code == 0, result.output
+    assert not (out / "overlays/9999/secrets/blocking.env").exists()
+
+
 def test_a_failed_write_leaves_the_old_tree_and_no_temporary_directory(tmp_path, spec_file, monkeypatch):
     out = tmp_path / "out"
     assert render(spec_file, out).exit_code == 0
@@ -517,6 +538,13 @@ def test_an_alias_bomb_in_the_federation_item_is_refused():
     assert code == 1
     assert time.perf_counter() - started < 1
     assert "anchors are not allowed" in out["results"][0]["message"]
+
+
+def test_kfplug_fn_reads_its_input_as_bytes():
+    result = cli("fn", input=RL.encode() + b"items: [\xff]\n")
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert yaml.safe_load(result.stdout)["results"][0]["message"] == f"not valid UTF-8 at byte {len(RL) + 8}"
 
 
 def test_the_legacy_plugin_reports_an_unreadable_config(tmp_path, capsys):

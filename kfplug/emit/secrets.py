@@ -34,7 +34,7 @@ def init_secrets(out: Path) -> list[Path]:
     written = []
     for example in sorted(out.glob("overlays/*/secrets/*.env.example")):
         target = example.with_suffix("")
-        if has_link(out, example) or target.exists() or target.is_symlink():
+        if has_link(out, example) or not example.is_file() or target.exists() or target.is_symlink():
             continue
         keys = [line.split("=", 1)[0] for line in example.read_text().splitlines()
                 if line and not line.startswith("#")]
