@@ -93,10 +93,10 @@ def _swap(staging: Path, out: Path) -> None:
     try:
         os.rename(staging, out)
     except OSError:
-        os.rename(retired / "tree", out)
+        os.rename(retired / "tree", out)  # should this fail too, the old tree stays in `retired`
+        retired.rmdir()
         raise
-    finally:
-        shutil.rmtree(retired, ignore_errors=True)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def is_secret_file(relative: str) -> bool:
