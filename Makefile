@@ -5,7 +5,7 @@ TOOLS := $(abspath .tools/bin)
 KUSTOMIZE_VERSION := v5.8.1
 KUSTOMIZE := $(TOOLS)/kustomize
 
-.PHONY: demo test install tools
+.PHONY: demo test install tools k8s
 
 demo: install $(KUSTOMIZE)
 	$(VENV)/bin/kfplug render examples/two-party/federation.yaml -o out/two-party
@@ -23,7 +23,11 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-tools: $(KUSTOMIZE)
+tools: $(KUSTOMIZE) k8s
+
+# kube-apiserver, kube-controller-manager and etcd for tests/e2e; builds only what is missing
+k8s:
+	tools/k8s/build.sh
 
 $(KUSTOMIZE):
 	GOBIN=$(TOOLS) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)

@@ -1,0 +1,46 @@
+"""One real control plane per session (tests/e2e/apiserver.sh), and a federation per example on it.
+
+Needs tools/k8s/bin/kube-apiserver and kube-controller-manager (tools/k8s/build.sh), etcd
+(there or on PATH) and kubectl on PATH: missing ones skip here and fail in CI, like every tool.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import require_tool
+
+from .kube import APPLYSET_CRD, Kubectl
+
+HERE = Path(__file__).parent
+BIN = Path(os.environ.get("KFPLUG_K8S_BIN", HERE.parents[1] / "tools/k8s/bin"))
+
+
+def binary(name: str) -> str | None:
+    path = BIN / name
+    return str(path) if path.is_file() else shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def kubectl(tmp_path_factory) -> Kubectl:
+    """kubectl talking to a fresh etcd + kube-apiserver + kube-controller-manager on loopback."""
+    client = require_tool(os.environ.get("KFPLUG_E2E_KUBECTL") or shutil.which("kubectl"), "kubectl")
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager"):
+        require_tool(binary(name), f"{name} (tools/k8s/build.sh)")
+    state = tmp_path_factory.mktemp("apiserver")
+    script = str(HERE / "apiserver.sh")
+    started = subprocess.run([script, "start", str(state)], capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, f"apiserver.sh start failed:\n{started.stderr}"
+    kubeconfig = started.stdout.strip().splitlines()[-1].removeprefix("export KUBECONFIG=")
+    try:
+        kubectl = Kubectl(client, kubeconfig)
+        kubectl.run("apply", "--server-side", "-f", str(APPLYSET_CRD))
+        kubectl.run("wait", "--for=condition=Established", "-f", str(APPLYSET_CRD))
+        yield kubectl
+    finally:
+        subprocess.run([script, "stop", str(state)], check=True, timeout=120)

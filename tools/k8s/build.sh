@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The control plane the end-to-end tests run (tests/e2e/apiserver.sh), each piece only when
+# missing or not the pinned version:
+#   bin/kube-apiserver, bin/kube-controller-manager  built from k8s.io/kubernetes as pinned in go.mod
+#   etcd                                             Debian's etcd-server package (3.4.23 in bookworm)
+# Prints how long each step took. `tools/k8s/build.sh --force` rebuilds the Kubernetes binaries.
+set -euo pipefail
+cd "$(dirname "$0")"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly
+
+timed() {  # timed WHAT COMMAND...: run COMMAND, report its wall time
+    local what=$1 start=$SECONDS
+    shift
+    echo "$what ..."
+    "$@"
+    echo "$what took $((SECONDS - start))s"
+}
+
+# Stamp the version as Kubernetes' release build does (hack/lib/version.sh), so `--version` and
+# GET /version report it; the date is the tag's, so the build is reproducible. The module proxy
+# knows no commit id, so gitCommit stays empty.
+read -r version date < <(go list -m -f '{{.Version}} {{.Time.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)
+IFS=. read -r major minor _ <<<"${version#v}"
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date -X $pkg.gitCommit="
+done
+
+pinned() { [[ -x bin/$1 && $(bin/"$1" --version) == "Kubernetes $version" ]]; }
+if [[ ${1:-} == --force ]] || ! pinned kube-apiserver || ! pinned kube-controller-manager; then
+    timed "building kube-apiserver and kube-controller-manager $version" \
+        go build -trimpath -ldflags "$ldflags" -o bin/ \
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+fi
+
+if ! command -v etcd >/dev/null; then
+    sudo=$( ((EUID == 0)) || echo sudo)
+    install_etcd() {
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends etcd-server >/dev/null
+    }
+    timed "installing etcd (apt-get install etcd-server)" install_etcd
+fi
+echo "kube-apiserver $(bin/kube-apiserver --version), etcd $(etcd --version | sed -n 's/^etcd Version: //p')"
