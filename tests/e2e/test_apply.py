@@ -19,7 +19,7 @@ from objects import key, parse, pod_spec
 
 from .kube import Federation, dump
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.tools]  # tools: it runs kubectl and kustomize too
 MISSING = object()
 
 
@@ -151,7 +151,7 @@ def test_controllers_make_pods_and_claims_as_rendered(federation, kubectl, reque
         return [i for i in items if i["metadata"]["namespace"] == workload["metadata"]["namespace"]
                 and selector.items() <= i["metadata"].get("labels", {}).items()]
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 30  # the controllers need a few seconds
     while True:
         found = kubectl.list({"Pod", "PersistentVolumeClaim"}, f"app.kubernetes.io/part-of={federation.name}")
         pods = [i for i in found if i["kind"] == "Pod"]
