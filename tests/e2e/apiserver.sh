@@ -25,16 +25,19 @@ launch() {  # launch NAME COMMAND...: run in the background, log to DIR/NAME.log
     echo "$!" >"$dir/$name.pid"
 }
 
-wait_for() {  # wait_for WHAT SECONDS COMMAND...: retry COMMAND until it succeeds
-    local what=$1 deadline=$((SECONDS + $2))
+ready() {  # ready NAME SECONDS COMMAND...: wait until COMMAND succeeds, as long as NAME runs
+    local name=$1 seconds=$2
+    local deadline=$((SECONDS + seconds))
     shift 2
     until "$@" >/dev/null 2>&1; do
-        if ((SECONDS > deadline)); then
-            echo "apiserver.sh: timed out waiting for $what; logs in $dir" >&2
-            return 1
-        fi
+        ! exited "$(cat "$dir/$name.pid")" || { echo "apiserver.sh: $name exited" >&2; return 1; }
+        ((SECONDS < deadline)) || { echo "apiserver.sh: $name not ready after ${seconds}s" >&2; return 1; }
         sleep 0.5
     done
+}
+
+exited() {  # a zombie has exited too: whoever inherited it may never reap it
+    ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]
 }
 
 certificates() {  # a CA, a serving certificate for 127.0.0.1 signed by it, a service-account key
@@ -75,7 +78,7 @@ start() {
     [[ -z $(ls -A "$dir") ]] || { echo "apiserver.sh: $dir is not empty" >&2; exit 2; }
     local etcd=$BIN/etcd
     [[ -x $etcd ]] || etcd=$(command -v etcd) || { echo "apiserver.sh: no etcd (run tools/k8s/build.sh)" >&2; exit 2; }
-    trap 'echo "apiserver.sh: start failed, stopping" >&2; tail -n 20 "$dir"/*.log >&2; stop "$dir"' ERR
+    trap 'echo "apiserver.sh: start failed; the logs:" >&2; tail -n 20 "$dir"/*.log >&2; stop "$dir"' ERR
 
     certificates
     local token client peer secure
@@ -96,12 +99,12 @@ start() {
         --service-account-signing-key-file "$dir/pki/sa.key" --service-cluster-ip-range 10.96.0.0/16 \
         --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,DefaultTolerationSeconds,PodSecurity,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy \
         --allow-privileged=true --profiling=false
-    wait_for kube-apiserver 120 kubectl --kubeconfig "$dir/kubeconfig" get --raw /readyz
+    ready kube-apiserver 120 kubectl --kubeconfig "$dir/kubeconfig" get --raw /readyz
     launch kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig "$dir/kubeconfig" \
         --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
         --leader-elect=false --secure-port 0 --profiling=false
     # the service-account controller creating `default` shows the controllers are running
-    wait_for kube-controller-manager 60 kubectl --kubeconfig "$dir/kubeconfig" get serviceaccount default
+    ready kube-controller-manager 60 kubectl --kubeconfig "$dir/kubeconfig" get serviceaccount default
     trap - ERR
     echo "export KUBECONFIG=$dir/kubeconfig"
 }
@@ -116,8 +119,8 @@ stop() {
         # only our own process: its command line names this directory
         grep -qaF "$dir" "/proc/$pid/cmdline" 2>/dev/null || continue
         kill "$pid"
-        wait_for "$name to exit" 30 bash -c "! kill -0 $pid || [[ \$(ps -o stat= -p $pid) == Z* ]]" ||
-            kill -KILL "$pid"
+        for _ in {1..60}; do exited "$pid" && break || sleep 0.5; done
+        exited "$pid" || kill -KILL "$pid"
     done
     rm -rf "$dir"
 }

@@ -35,11 +35,13 @@ if [[ ${1:-} == --force ]] || ! pinned kube-apiserver || ! pinned kube-controlle
 fi
 
 if ! command -v etcd >/dev/null; then
-    sudo=$( ((EUID == 0)) || echo sudo)
+    sudo=$( ((EUID == 0)) || echo "sudo -n")
     install_etcd() {
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends etcd-server >/dev/null
+        $sudo apt-get update -qq &&
+            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends etcd-server >/dev/null
     }
-    timed "installing etcd (apt-get install etcd-server)" install_etcd
+    # without etcd the e2e tests skip on a developer's machine, and fail in CI
+    timed "installing etcd (apt-get install etcd-server)" install_etcd ||
+        { echo "build.sh: could not install etcd; put etcd 3.4.22+ or 3.5 on PATH" >&2; [[ -z ${CI:-} ]] || exit 1; exit 0; }
 fi
 echo "kube-apiserver $(bin/kube-apiserver --version), etcd $(etcd --version | sed -n 's/^etcd Version: //p')"
