@@ -50,7 +50,8 @@ def test_nodes_pin_and_spread_the_module(org_a):
     assert nodemanager["spec"]["replicas"] == 2
     affinity = pod_spec(nodemanager)["affinity"]
     terms = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-    assert terms == [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-0", "node-1"]}]}]
+    assert terms == [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+                     for node in ("node-0", "node-1")]
     (anti,) = affinity["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
     assert anti == {"labelSelector": {"matchLabels": {"app.kubernetes.io/name": "nodemanager"}},
                     "topologyKey": "kubernetes.io/hostname"}

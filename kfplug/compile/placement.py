@@ -44,10 +44,11 @@ def _pod_placement(party, override, module_name: str) -> dict:
 
 
 def _pinned(nodes: tuple[str, ...], module_name: str) -> dict:
-    """Only these nodes (by name), and never two replicas on one node."""
+    """Only these nodes (by name), and never two replicas on one node. A node-name field
+    selector takes one value, so each node is a term of its own (terms are ORed)."""
     return {
         "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": list(nodes)}]}]}},
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]} for node in nodes]}},
         "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": {"matchLabels": {NAME: module_name}}, "topologyKey": HOSTNAME}]},
     }

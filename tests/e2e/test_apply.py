@@ -133,15 +133,7 @@ def expected_pods(workload: dict) -> int:
 
 
 # Bugs in kfplug that only a real API server shows; strict, so a fix turns them into failures to remove.
-KNOWN_BUGS = {
-    "multi-cluster": "placement `nodes:` renders matchFields metadata.name In [several nodes]; "
-                     "the API server accepts the template but rejects each Pod (one value only)",
-}
-
-
-def test_controllers_make_pods_and_claims_as_rendered(federation, kubectl, request):
-    if federation.example in KNOWN_BUGS:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_BUGS[federation.example], strict=True))
+def test_controllers_make_pods_and_claims_as_rendered(federation, kubectl):
     workloads = [o for objects in federation.clusters.values() for o in objects
                  if o["kind"] in ("Deployment", "StatefulSet")]
     assert workloads
