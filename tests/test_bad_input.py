@@ -220,11 +220,3 @@ def test_missing_spec_file_is_an_input_error(tmp_path):
     assert result.exit_code == 1
     assert "cannot read: No such file or directory" in result.stderr
 
-
-def test_settings_not_acted_upon_yet_are_said_out_loud(tmp_path):
-    spec_file = tmp_path / "federation.yaml"
-    spec_file.write_text(spec("parties:\n  - id: 9999\n    security: {networkPolicy: true}\n"))
-    result = CliRunner().invoke(main, ["validate", str(spec_file)])
-    assert result.exit_code == 0
-    assert f"{spec_file}:10: warning: spec.parties[0].security.networkPolicy: NetworkPolicies are not rendered yet" \
-        in result.stderr

@@ -77,3 +77,12 @@ def test_release_images_cover_every_base_image():
         for name in release.modules:
             for image in FATE.modules[name].images:
                 assert image in release.images, (release.version, image)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in FATE.modules.items() if m.clients is not None))
+def test_a_guarded_module_admits_exactly_the_modules_holding_its_credentials(name):
+    """The NetworkPolicy of a module with `clients` admits only those; they must be the
+    modules whose bases read that module's Secret, so a policy never cuts a real user off."""
+    holders = {m.name for m in FATE.modules.values() if m.name != name
+               and any(FATE.secrets[use.secret].component == name for use in m.secrets)}
+    assert set(FATE.modules[name].clients) == holders

@@ -284,9 +284,7 @@ def test_checkov_finds_nothing_beyond_the_exceptions(checkov_reports, example):
 def test_checkov_every_pod_has_a_network_policy(checkov_reports, example):
     report = checkov_reports[example]
     lacking = sorted({str(f) for f in report.failed if f.check_id in NETWORK_POLICY_CHECKS})
-    if lacking and not report.network_policies:
-        pytest.xfail(f"{example}: {len(lacking)} pod template(s) without a NetworkPolicy; "
-                     "kfplug renders no NetworkPolicy yet (issue 5)")
+    assert report.network_policies, f"{example}: the build has no NetworkPolicy"
     if lacking:
         pytest.fail(f"{example}: pods without a NetworkPolicy:\n" + "\n".join(lacking), pytrace=False)
 

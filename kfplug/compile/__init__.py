@@ -6,7 +6,7 @@ from ..plan import MANAGED_BY, PART_OF, PARTY, ConfigMapGen, Overlay, Patch, Pla
 from ..runtimes import RUNTIMES
 from ..spec.model import Federation
 from ..spec.topology import EXCHANGE, links, members, reach
-from . import config, exposure, ingress, party, placement, secrets, storage
+from . import config, exposure, ingress, network, party, placement, secrets, storage
 from .context import PartyContext
 
 # Each step yields the parts it adds to an overlay; a step never reads another's output.
@@ -20,6 +20,7 @@ STEPS = (
     storage.storage,
     ingress.ingresses,
     exposure.exposure,
+    network.network_policies,
 )
 
 
@@ -43,6 +44,7 @@ def compile_plan(federation: Federation) -> Plan:
             modules=_modules(member, spec, runtime, release),
             peers=tuple(reach(member, t) for t in targets if not hub),
             default_route=reach(member, hub[0]) if hub else None,
+            neighbours=tuple(targets),
         )
         overlays.append(_overlay(ctx))
     clusters = {c.name: tuple(o.name for o in overlays if o.cluster == c.name) for c in spec.clusters}

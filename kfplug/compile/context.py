@@ -20,6 +20,7 @@ class PartyContext:
     modules: tuple[Module, ...]
     peers: tuple[Peer, ...]
     default_route: Peer | None
+    neighbours: tuple[Member, ...]  # the members this one's router dials (and is dialled by)
 
     @property
     def spec(self):

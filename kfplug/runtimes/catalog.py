@@ -34,6 +34,7 @@ class Module:
     router: bool = False  # the party's federation entry point
     requires: tuple[str, ...] = ()
     secrets: tuple[SecretUse, ...] = ()
+    clients: tuple[str, ...] | None = None  # the only modules of the party that may connect; None: any
 
     @property
     def images(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ MODULES = {
     m.name: m
     for m in (
         Module("mysql", "StatefulSet", "mysql", {"mysql": 3306}, stateful=True,
-               secrets=(MYSQL_PASSWORD,)),
+               secrets=(MYSQL_PASSWORD,), clients=("clustermanager", "nodemanager", "fateflow")),
         Module("osx", "Deployment", "federatedai/osx", {"grpc": ROUTER_PORT}, router=True, scalable=True),
         Module("rollsite", "Deployment", "federatedai/eggroll", {"grpc": ROUTER_PORT}, router=True,
                scalable=True),

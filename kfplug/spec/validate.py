@@ -281,20 +281,5 @@ def _check_ingress(spec: Spec, runtime: Runtime) -> Found:
             seen.setdefault(host, where)
 
 
-def _check_unimplemented(spec: Spec, runtime: Runtime) -> Found:
-    """Accepted by the contract, not acted upon yet: said out loud rather than silently dropped."""
-    for member_path, security in _securities(spec):
-        if security is not None and security.network_policy is not None:
-            yield member_path + ("security", "networkPolicy"), WARNING + "NetworkPolicies are not rendered yet; " \
-                                                                          "this setting has no effect"
-
-
-def _securities(spec: Spec):
-    if spec.exchange is not None:
-        yield ("spec", "exchange"), spec.exchange.security
-    for index, party in enumerate(spec.parties):
-        yield ("spec", "parties", index), party.security
-
-
 CHECKS = [_check_ids, _check_clusters, _check_modules, _check_reachability, _check_exposure,
-          _check_placement, _check_storage, _check_ingress, _check_unimplemented]
+          _check_placement, _check_storage, _check_ingress]

@@ -1,0 +1,298 @@
+"""Project-owned policy checks on the built objects: who can reach whom under
+the rendered NetworkPolicies, the pod-security fields of every pod, and no
+plaintext secret anywhere.
+
+Reachability is decided by a small evaluator of the NetworkPolicy semantics
+(a connection needs an egress allow at the source and an ingress allow at the
+destination, each side unrestricted when no policy selects the pod).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import attrs
+import pytest
+
+from conftest import EXAMPLES, REPO, SPECS
+from objects import containers, pod_spec
+from kfplug import api
+
+NAME = "app.kubernetes.io/name"
+NAMESPACE_NAME = "kubernetes.io/metadata.name"
+ROUTERS = {"osx", "rollsite"}
+MYSQL_CLIENTS = {"clustermanager", "nodemanager", "fateflow"}
+
+
+@attrs.frozen
+class Pod:
+    namespace: str | None  # None: outside the cluster
+    labels: dict
+    ip: str | None = None
+    namespace_labels: dict = {}
+
+
+def cluster_builds(built, example):
+    return {target: objects for (ex, target), objects in built.items()
+            if ex == example and target.startswith("clusters/")}
+
+
+def pods(objects) -> list[Pod]:
+    namespaces = {o["metadata"]["name"]: o["metadata"].get("labels", {}) for o in objects if o["kind"] == "Namespace"}
+    out = []
+    for obj in objects:
+        if pod_spec(obj) is not None:
+            ns = obj["metadata"]["namespace"]
+            out.append(Pod(ns, obj["spec"]["template"]["metadata"]["labels"],
+                           namespace_labels={**namespaces.get(ns, {}), NAMESPACE_NAME: ns}))
+    return out
+
+
+def module(pod: Pod) -> str:
+    return pod.labels[NAME]
+
+
+def in_namespace(pod_list, namespace, name) -> Pod:
+    return next(p for p in pod_list if p.namespace == namespace and module(p) == name)
+
+
+KUBE_DNS = Pod("kube-system", {"k8s-app": "kube-dns"}, namespace_labels={NAMESPACE_NAME: "kube-system"})
+STRANGER = Pod("default", {"app": "stranger"}, namespace_labels={NAMESPACE_NAME: "default"})
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        ok = {"In": lambda: labels.get(key) in values, "NotIn": lambda: labels.get(key) not in values,
+              "Exists": lambda: key in labels, "DoesNotExist": lambda: key not in labels}[operator]()
+        if not ok:
+            return False
+    return True
+
+
+def peer_matches(peer: dict, policy_namespace: str, pod: Pod) -> bool:
+    if "ipBlock" in peer:
+        return pod.ip is not None and _in_cidr(pod.ip, peer["ipBlock"])
+    if pod.namespace is None:
+        return False
+    if "namespaceSelector" in peer:
+        if not selects(peer["namespaceSelector"], pod.namespace_labels):
+            return False
+    elif pod.namespace != policy_namespace:
+        return False
+    return selects(peer.get("podSelector", {}), pod.labels)
+
+
+def _in_cidr(ip: str, block: dict) -> bool:
+    import ipaddress
+
+    address = ipaddress.ip_address(ip)
+    return address in ipaddress.ip_network(block["cidr"]) and not any(
+        address in ipaddress.ip_network(e) for e in block.get("except", []))
+
+
+def rule_admits(rule: dict, direction: str, policy_namespace: str, other: Pod, port: int, protocol: str) -> bool:
+    ports = rule.get("ports")
+    if ports and not any(p.get("protocol", "TCP") == protocol and p.get("port") in (None, port) for p in ports):
+        return False
+    peers = rule.get(direction)
+    return not peers or any(peer_matches(peer, policy_namespace, other) for peer in peers)
+
+
+def side_allows(policies, pod: Pod, kind: str, other: Pod, port: int, protocol: str) -> bool:
+    if pod.namespace is None:
+        return True  # outside the cluster: not ours to restrict
+    field, direction = ("egress", "to") if kind == "Egress" else ("ingress", "from")
+    selecting = [p for p in policies if p["metadata"]["namespace"] == pod.namespace
+                 and kind in p["spec"].get("policyTypes", []) and selects(p["spec"]["podSelector"], pod.labels)]
+    if not selecting:
+        return True
+    return any(rule_admits(rule, direction, p["metadata"]["namespace"], other, port, protocol)
+               for p in selecting for rule in p["spec"].get(field, []))
+
+
+def can_connect(objects, source: Pod, target: Pod, port: int, protocol: str = "TCP") -> bool:
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    return (side_allows(policies, source, "Egress", target, port, protocol)
+            and side_allows(policies, target, "Ingress", source, port, protocol))
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_party_namespace_denies_by_default(built, example):
+    for target, objects in cluster_builds(built, example).items():
+        for namespace in (o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"):
+            deny_all = [o for o in objects if o["kind"] == "NetworkPolicy"
+                        and o["metadata"]["namespace"] == namespace and o["spec"]["podSelector"] == {}
+                        and set(o["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+                        and not o["spec"].get("ingress") and not o["spec"].get("egress")]
+            assert len(deny_all) == 1, f"{target}: {namespace} has {len(deny_all)} default-deny policies"
+            stranger_in_namespace = attrs.evolve(STRANGER, namespace=namespace,
+                                                 namespace_labels={NAMESPACE_NAME: namespace})
+            assert not can_connect(objects, stranger_in_namespace, STRANGER, 443), \
+                f"{target}: an unlisted pod in {namespace} can reach other namespaces"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_modules_of_a_party_reach_each_other_but_only_their_clients_reach_mysql(built, example):
+    for target, objects in cluster_builds(built, example).items():
+        everyone = pods(objects)
+        for source in everyone:
+            for destination in everyone:
+                if source is destination or source.namespace != destination.namespace:
+                    continue
+                port = 3306 if module(destination) == "mysql" else 40123  # an egg_pair's ephemeral port
+                expected = module(source) in MYSQL_CLIENTS if module(destination) == "mysql" else \
+                    module(source) != "mysql"
+                assert can_connect(objects, source, destination, port) == expected, \
+                    f"{target}: {module(source)} -> {module(destination)}:{port} in {source.namespace}"
+            assert can_connect(objects, source, KUBE_DNS, 53, "UDP"), f"{target}: {module(source)} has no DNS"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_route_is_allowed_and_only_routers_cross_namespaces(built, example):
+    for target, objects in cluster_builds(built, example).items():
+        everyone = pods(objects)
+        for source in (p for p in everyone if module(p) in ROUTERS):
+            for host, port in route_destinations(objects, source.namespace):
+                svc = re.fullmatch(r"(\w+)\.([\w-]+)\.svc\.cluster\.local", host)
+                peer = in_namespace(everyone, svc[2], svc[1]) if svc else Pod(None, {}, ip=host)
+                assert can_connect(objects, source, peer, port), f"{target}: route {source.namespace} -> {host}"
+                if svc:  # the peer's other modules stay out of reach, and our other modules cannot dial out
+                    for other in everyone:
+                        if other.namespace == peer.namespace and other is not peer:
+                            assert not can_connect(objects, source, other, port)
+                        if other.namespace == source.namespace and other is not source:
+                            assert not can_connect(objects, other, peer, port)
+
+
+def route_destinations(objects, namespace) -> list[tuple[str, int]]:
+    maps = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["namespace"] == namespace
+            and "route_table.json" in o.get("data", {})]
+    table = json.loads(maps[0]["data"]["route_table.json"])["route_table"]
+    return [(entry["ip"], entry["port"]) for party, services in table.items()
+            for service, entries in services.items() for entry in entries
+            if not entry["ip"].isidentifier()]  # skip the party's own local services ("fateflow")
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_from_outside_only_exposed_routers_and_published_uis_are_reachable(built, example):
+    for target, objects in cluster_builds(built, example).items():
+        exposed = {o["metadata"]["namespace"] for o in objects
+                   if o["kind"] == "Service" and o["spec"].get("type") in ("NodePort", "LoadBalancer")}
+        published = {(o["metadata"]["namespace"], r["http"]["paths"][0]["backend"]["service"]["name"])
+                     for o in objects if o["kind"] == "Ingress" for r in o["spec"]["rules"]}
+        for pod in pods(objects):
+            for container in containers_of(objects, pod):
+                for port in (p["containerPort"] for p in container.get("ports", [])):
+                    reachable = can_connect(objects, STRANGER, pod, port)
+                    across = any(not host.endswith(".svc.cluster.local")
+                                 for host, _ in route_destinations(objects, pod.namespace))
+                    router_open = module(pod) in ROUTERS and (pod.namespace in exposed or across)
+                    expected = router_open or (pod.namespace, module(pod)) in published
+                    assert reachable == expected, f"{target}: stranger -> {module(pod)}:{port} in {pod.namespace}"
+
+
+def containers_of(objects, pod: Pod) -> list[dict]:
+    workload = next(o for o in objects if pod_spec(o) is not None and o["metadata"]["namespace"] == pod.namespace
+                    and o["spec"]["template"]["metadata"]["labels"] == pod.labels)
+    return pod_spec(workload)["containers"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_policy_selectors_match_rendered_pods_and_no_rule_allows_everything(built, example):
+    for target, objects in cluster_builds(built, example).items():
+        everyone = pods(objects)
+        for policy in (o for o in objects if o["kind"] == "NetworkPolicy"):
+            where = f"{target}: NetworkPolicy {policy['metadata']['name']} in {policy['metadata']['namespace']}"
+            spec = policy["spec"]
+            assert any(p.namespace == policy["metadata"]["namespace"] and selects(spec["podSelector"], p.labels)
+                       for p in everyone), f"{where} selects no pod"
+            for rule in spec.get("ingress", []) + spec.get("egress", []):
+                assert rule, f"{where} has an allow-all rule"
+
+
+def test_the_switch_turns_policies_off_for_one_party(tmp_path):
+    spec = tmp_path / "federation.yaml"
+    spec.write_text(SPECS["two-party"].read_text().replace(
+        "    - id: 10000", "    - id: 10000\n      security: {networkPolicy: false}"))
+    api.render(spec, tmp_path / "out")
+    assert list((tmp_path / "out/overlays/9999").glob("networkpolicy-*.yaml"))
+    assert not list((tmp_path / "out/overlays/10000").glob("networkpolicy-*.yaml"))
+    assert "networkpolicy" not in (tmp_path / "out/overlays/10000/kustomization.yaml").read_text()
+
+
+# Pod security: the restricted profile, with the exceptions written down in bases/fate/README.md.
+
+def writable_root_exceptions() -> set[str]:
+    table = (REPO / "bases/fate/README.md").read_text()
+    return set(re.findall(r"^\| (\w+) \| `readOnlyRootFilesystem: false` \|", table, re.M))
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_pod_meets_the_restricted_profile(built, example):
+    writable = writable_root_exceptions()
+    assert writable, "the exceptions table in bases/fate/README.md was not found"
+    for (ex, target), objects in built.items():
+        if ex != example:
+            continue
+        for workload in (o for o in objects if pod_spec(o) is not None):
+            where = f"{target}: {workload['kind']}/{workload['metadata']['name']}"
+            spec = pod_spec(workload)
+            assert spec.get("automountServiceAccountToken") is False, where
+            assert spec.get("hostNetwork") is not True and spec.get("hostPID") is not True, where
+            pod_context = spec.get("securityContext", {})
+            assert pod_context.get("runAsNonRoot") is True, where
+            assert pod_context.get("seccompProfile", {}).get("type") == "RuntimeDefault", where
+            for container in containers(workload):
+                at = f"{where} container {container['name']}"
+                context = container.get("securityContext", {})
+                assert context.get("allowPrivilegeEscalation") is False, at
+                assert context.get("capabilities", {}).get("drop") == ["ALL"], at
+                assert not context.get("capabilities", {}).get("add"), at
+                assert context.get("privileged") is not True, at
+                assert context.get("readOnlyRootFilesystem") is (container["name"] not in writable), at
+                resources = container.get("resources", {})
+                assert {"cpu", "memory"} <= set(resources.get("requests", {})), at
+                assert "memory" in resources.get("limits", {}), at
+                tag = container["image"].rpartition(":")[2]
+                assert ":" in container["image"] and tag != "latest" and "/" not in tag, at
+            for container in spec["containers"]:
+                assert "readinessProbe" in container and "livenessProbe" in container, where
+
+
+# Secrets: values only in Secrets; everything else refers to them.
+
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|_KEY$", re.I)
+SWITCHES = {"yes", "no", "true", "false"}  # e.g. MYSQL_RANDOM_ROOT_PASSWORD=yes names no secret
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_no_secret_value_outside_a_secret(rendered, built, example):
+    values = secret_values(rendered[example])
+    for (ex, target), objects in built.items():
+        if ex != example:
+            continue
+        for obj in objects:
+            if obj["kind"] == "Secret":
+                continue
+            text = json.dumps(obj)
+            leaked = [v for v in values if v in text]
+            assert not leaked, f"{target}: {obj['kind']}/{obj['metadata']['name']} carries a secret value"
+            for container in containers(obj):
+                for env in container.get("env", []):
+                    if SECRET_NAME.search(env["name"]) and env.get("value") not in SWITCHES:
+                        assert "valueFrom" in env and "secretKeyRef" in env["valueFrom"], \
+                            f"{target}: {obj['metadata']['name']} sets {env['name']} without a secretKeyRef"
+
+
+def secret_values(root: Path) -> set[str]:
+    values = set()
+    for env_file in root.glob("overlays/*/secrets/*.env"):
+        for line in env_file.read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                values.add(line.split("=", 1)[1])
+    return {v for v in values if len(v) >= 8}
