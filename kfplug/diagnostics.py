@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-
-import attrs
+from typing import NamedTuple
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-@attrs.frozen(order=True)
-class Issue:
+class Issue(NamedTuple):  # a tuple, so the function's start-up needs no attrs
     file: str
     line: int
     path: str

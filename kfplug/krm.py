@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from . import api
 from .diagnostics import Issue, SpecError
-from .emit.resources import SecretFilesNeeded
-from .spec.load import parse_spec
 from .yamlio import dump, dump_all, load_stream
 
 GROUP = "kfplug.dev/v1alpha1"
@@ -78,6 +75,10 @@ def expand(function_config, items: list) -> tuple[list, list]:
 
 
 def _generate(document: dict, selection: dict | None) -> list[dict]:
+    # The compiler is imported only when there is a Federation to expand: start-up stays light.
+    from . import api
+    from .emit.resources import SecretFilesNeeded
+
     source = _source(document)
     federation = _parse(document, source)
     names = _select(federation, selection or {}, source)
@@ -92,6 +93,8 @@ def _generate(document: dict, selection: dict | None) -> list[dict]:
 
 
 def _parse(document: dict, source: str):
+    from .spec.load import parse_spec
+
     clean = dict(document)
     metadata = clean.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("annotations"), dict):

@@ -51,3 +51,19 @@ def test_function_path_stays_light():
                     if isinstance(node, ast.ImportFrom) and node.level == 0}
         allowed = {"click"} if path.name == "cli.py" else set()
         assert not (modules & HEAVY) - allowed, path
+
+
+def test_function_starts_without_the_compiler():
+    """kfplug-fn runs once per kustomize build: the compiler (and attrs) load only when a
+    Federation arrives, so an unrelated or empty ResourceList costs little more than yaml."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import kfplug.krm as krm; krm.run([]); "
+             "print(sorted(m for m in sys.modules if m.startswith(('attr', 'kfplug.'))), file=sys.stderr)")
+    resource_list = ("{apiVersion: config.kubernetes.io/v1, kind: ResourceList, items: [], "
+                     "functionConfig: {apiVersion: kfplug.dev/v1alpha1, kind: FederationBuild}}")
+    result = subprocess.run([sys.executable, "-c", probe], input=resource_list, capture_output=True, text=True)
+    loaded = result.stderr.strip().splitlines()[-1]
+    assert "'kfplug.compile'" not in loaded and "'attrs'" not in loaded, loaded
+    assert "found 0" in result.stdout  # it did run: the FederationBuild found no Federation
