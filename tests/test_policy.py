@@ -187,13 +187,20 @@ def test_from_outside_only_exposed_routers_and_published_uis_are_reachable(built
                      for o in objects if o["kind"] == "Ingress" for r in o["spec"]["rules"]}
         for pod in pods(objects):
             for container in containers_of(objects, pod):
-                for port in (p["containerPort"] for p in container.get("ports", [])):
+                declared = [p["containerPort"] for p in container.get("ports", [])]
+                for port in UNDECLARED_PORTS:
+                    assert not can_connect(objects, STRANGER, pod, port), \
+                        f"{target}: stranger -> {module(pod)}:{port} (a port no container declares)"
+                for port in declared:
                     reachable = can_connect(objects, STRANGER, pod, port)
                     across = any(not host.endswith(".svc.cluster.local")
                                  for host, _ in route_destinations(objects, pod.namespace))
                     router_open = module(pod) in ROUTERS and (pod.namespace in exposed or across)
                     expected = router_open or (pod.namespace, module(pod)) in published
                     assert reachable == expected, f"{target}: stranger -> {module(pod)}:{port} in {pod.namespace}"
+
+
+UNDECLARED_PORTS = (22, 443, 9999, 12345)
 
 
 def containers_of(objects, pod: Pod) -> list[dict]:

@@ -45,7 +45,7 @@ def network_policies(ctx: PartyContext) -> Iterator[Part]:
     for module in ctx.modules:
         if module.web_port and _published(ctx, module.name):
             yield _policy(ctx, module.name, module.name, _named(module.name),
-                          ingress=[{"ports": _tcp([module.web_port, 9999])}])
+                          ingress=[{"ports": _tcp([module.web_port])}])
 
 
 def _router(ctx: PartyContext) -> Iterator[Part]:
