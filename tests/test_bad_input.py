@@ -100,6 +100,19 @@ CASES = [
     ("bad-label-value", spec("parties:\n  - id: 9999\n    placement: {nodeSelector: {fedai.hostname: 1}}\n"),
      "spec.parties[0].placement.nodeSelector", "not a valid label value", 10),
     # placement, storage, ingress (the per-party patches)
+    ("toleration-bad-effect", spec("parties:\n  - id: 9999\n"
+                                   "    placement: {tolerations: [{key: gpu, operator: Exists, effect: NoSchedul}]}\n"),
+     "spec.parties[0].placement.tolerations[0].effect", "NoSchedule", 10),
+    ("toleration-unknown-field", spec("parties:\n  - id: 9999\n"
+                                      "    placement: {tolerations: [{key: gpu, operater: Exists}]}\n"),
+     "spec.parties[0].placement.tolerations[0].operater", "did you mean 'operator'", 10),
+    ("toleration-exists-with-value", spec("parties:\n  - id: 9999\n    placement:\n      modules:\n"
+                                          "        fateflow: {tolerations: [{key: gpu, operator: Exists, value: a}]}\n"),
+     "spec.parties[0].placement.modules.fateflow.tolerations[0].value", "must be empty when operator is Exists", 12),
+    ("affinity-unknown-part", spec("parties:\n  - id: 9999\n    placement: {affinity: {nodeAfinity: {}}}\n"),
+     "spec.parties[0].placement.affinity.nodeAfinity", "did you mean 'nodeAffinity'", 10),
+    ("affinity-part-not-a-mapping", spec("parties:\n  - id: 9999\n    placement: {affinity: {nodeAffinity: 5}}\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity", "", 10),
     ("selector-matches-no-node", spec("nodes: [{name: n0, labels: {disk: ssd}}]\nparties:\n  - id: 9999\n"
                                       "    placement: {nodeSelector: {gpu: 'true'}}\n"),
      "spec.parties[0].placement.nodeSelector", "no node in spec.nodes has the labels gpu=true", 11),

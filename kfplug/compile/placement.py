@@ -33,14 +33,21 @@ def _pod_placement(party, override, module_name: str) -> dict:
     if pick("node_selector"):
         pod["nodeSelector"] = dict(pick("node_selector"))
     if pick("tolerations"):
-        pod["tolerations"] = [dict(t) for t in pick("tolerations")]
-    affinity = dict(pick("affinity") or {})
+        pod["tolerations"] = [_present(key=t.key, operator=t.operator, value=t.value, effect=t.effect,
+                                       tolerationSeconds=t.toleration_seconds) for t in pick("tolerations")]
+    chosen = pick("affinity")
+    affinity = _present(nodeAffinity=chosen.node_affinity, podAffinity=chosen.pod_affinity,
+                        podAntiAffinity=chosen.pod_anti_affinity) if chosen else {}
     nodes = override.nodes if override else None
     if nodes:
         affinity.update(_pinned(nodes, module_name))
     if affinity:
         pod["affinity"] = affinity
     return pod
+
+
+def _present(**fields) -> dict:
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _pinned(nodes: tuple[str, ...], module_name: str) -> dict:

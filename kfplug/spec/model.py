@@ -69,18 +69,36 @@ class Expose:
 
 
 @attrs.frozen
+class Toleration:
+    """A core/v1 Toleration, checked here so a typo fails at render, not at apply."""
+    key: Optional[str] = None
+    operator: Optional[Literal["Exists", "Equal"]] = None
+    value: Optional[str] = None
+    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = None
+    toleration_seconds: Optional[int] = None
+
+
+@attrs.frozen
+class Affinity:
+    """A core/v1 Affinity: its three parts are checked by name; their contents pass through."""
+    node_affinity: Optional[dict] = None
+    pod_affinity: Optional[dict] = None
+    pod_anti_affinity: Optional[dict] = None
+
+
+@attrs.frozen
 class ModulePlacement:
     node_selector: Optional[Labels] = None
-    tolerations: Optional[tuple[dict, ...]] = None
-    affinity: Optional[dict] = None
+    tolerations: Optional[tuple[Toleration, ...]] = None
+    affinity: Optional[Affinity] = None
     nodes: Optional[tuple[DNSSubdomain, ...]] = None
 
 
 @attrs.frozen
 class Placement:
     node_selector: Optional[Labels] = None
-    tolerations: Optional[tuple[dict, ...]] = None
-    affinity: Optional[dict] = None
+    tolerations: Optional[tuple[Toleration, ...]] = None
+    affinity: Optional[Affinity] = None
     modules: Optional[dict[str, ModulePlacement]] = None
 
 

@@ -190,6 +190,7 @@ def _check_placement(spec: Spec, runtime: Runtime) -> Found:
     for path, placement, party in _placed(spec):
         if placement.node_selector:
             yield from _selector_matches(placement.node_selector, inventory, path + ("nodeSelector",))
+        yield from _check_tolerations(placement.tolerations, path)
         modules = party.modules if party is not None else (runtime.releases[spec.version].router,)
         for name, override in (placement.modules or {}).items():
             here = path + ("modules", name)
@@ -198,9 +199,21 @@ def _check_placement(spec: Spec, runtime: Runtime) -> Found:
                 continue
             if override.node_selector:
                 yield from _selector_matches(override.node_selector, inventory, here + ("nodeSelector",))
+            yield from _check_tolerations(override.tolerations, here)
             if override.nodes:
                 yield from _check_nodes(override.nodes, inventory, here + ("nodes",),
                                         _replica_count(runtime.modules[name], party))
+
+
+def _check_tolerations(tolerations, path: tuple) -> Found:
+    for index, toleration in enumerate(tolerations or ()):
+        here = path + ("tolerations", index)
+        if toleration.operator == "Exists" and toleration.value:
+            yield here + ("value",), "must be empty when operator is Exists"
+        if toleration.key is None and toleration.operator != "Exists":
+            yield here + ("operator",), "a toleration without a key must have operator Exists"
+        if toleration.toleration_seconds is not None and toleration.effect != "NoExecute":
+            yield here + ("tolerationSeconds",), "applies only with effect NoExecute"
 
 
 def _replica_count(module, party) -> int:
