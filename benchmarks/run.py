@@ -2,7 +2,15 @@
 """kfplug benchmarks: whole processes, medians, each figure next to a baseline
 measured in the same run.
 
-    python benchmarks/run.py [--runs 15] [--write]
+    python benchmarks/run.py [--parties 2,10,100,1000] [--runs 15] [--write]
+    python benchmarks/run.py --smoke --parties 10 --runs 1     # CI: does it all still run?
+
+Two sections: the KRM function (kustomize with and without kfplug-fn), and
+scale: generated federations of N parties (benchmarks/federation.py) rendered
+and validated, next to `python -c "import yaml"` (the interpreter floor) and
+`kustomize build` of one rendered party overlay (what users pay per party).
+`--write` regenerates benchmarks/RESULTS.md and keeps its hand-written notes
+(everything from the line "## Notes" on).
 
 Needs kfplug installed in the running interpreter's environment and the
 standalone kustomize (KFPLUG_KUSTOMIZE, .tools/bin/kustomize or PATH).
@@ -19,12 +27,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from federation import FIRST_ID, cluster_count, federation  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks/RESULTS.md"
+NOTES = "## Notes"
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 EMPTY_LIST = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"
+HELM_SECONDS = 0.40  # KubeFATE's Helm pipeline for two parties and an exchange, on this machine (issue 7)
+WARM_UP = 1  # runs dropped before the measured ones; --smoke sets 0
 
 
 def kustomize() -> str:
@@ -35,18 +52,50 @@ def kustomize() -> str:
     sys.exit("standalone kustomize not found (make tools)")
 
 
-def median_seconds(command: list[str], runs: int, stdin: str | None = None) -> float:
-    samples = []
-    for _ in range(runs + 1):  # the first run warms caches and is dropped
+@dataclass
+class Figure:
+    seconds: float  # median wall time
+    rss_mib: float  # largest peak RSS of the measured runs
+
+
+def run_once(command: list[str], stdin: str | None = None) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS in MiB, exit code, stderr) of one child process."""
+    with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        result = subprocess.run(command, input=stdin, capture_output=True, text=True, env=ENV)
-        samples.append(time.perf_counter() - start)
-        if result.returncode not in (0, 1):
-            sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
-    return statistics.median(samples[1:])
+        child = subprocess.Popen(command, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=errors, env=ENV)
+        if stdin:
+            child.stdin.write(stdin.encode())
+            child.stdin.close()
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        return seconds, usage.ru_maxrss / 1024, child.returncode, errors.read().decode(errors="replace")
 
 
-def function_figures(runs: int) -> list[tuple[str, float, str, float]]:
+def measure(command: list[str] | Callable[[int], list[str]], runs: int, stdin: str | None = None,
+            accept: tuple[int, ...] = (0,)) -> Figure:
+    """Median wall time and largest peak RSS of `runs` runs (after WARM_UP dropped runs).
+
+    `command` may be a function of the run's number (e.g. a fresh output directory each time)."""
+    times, peaks = [], []
+    for number in range(WARM_UP + runs):
+        argv = command(number) if callable(command) else command
+        seconds, rss, code, errors = run_once(argv, stdin)
+        if code not in accept:
+            sys.exit(f"{' '.join(argv)} exited {code}:\n{errors}")
+        if number >= WARM_UP:
+            times.append(seconds)
+            peaks.append(rss)
+    return Figure(statistics.median(times), max(peaks))
+
+
+def median_seconds(command: list[str], runs: int, stdin: str | None = None) -> float:
+    return measure(command, runs, stdin, accept=(0, 1)).seconds
+
+
+def function_figures(runs: int, floor: Figure) -> list[tuple[str, float, str, float]]:
     """(what, seconds, baseline, baseline seconds) for the KRM function."""
     tool = kustomize()
     rendered = Path(tempfile.mkdtemp(prefix="kfplug-bench-"))
@@ -59,43 +108,175 @@ def function_figures(runs: int) -> list[tuple[str, float, str, float]]:
     finally:
         shutil.rmtree(rendered)
     start_up = median_seconds([str(BIN / "kfplug-fn")], runs, stdin=EMPTY_LIST)
-    floor = median_seconds([sys.executable, "-c", "import yaml"], runs)
     return [
         ("`kustomize build` of party 9999 with kfplug-fn (examples/krm-function/clusters/org-a)", with_function,
          "`kustomize build` of the rendered overlay for the same party", plain),
-        ("kfplug-fn start-up (an empty ResourceList)", start_up, '`python -c "import yaml"`', floor),
+        ("kfplug-fn start-up (an empty ResourceList)", start_up, '`python -c "import yaml"`', floor.seconds),
     ]
+
+
+@dataclass
+class Scale:
+    parties: int
+    spec_bytes: int
+    files: int  # written by one render
+    render: Figure
+    validate: Figure
+    build: Figure  # `kustomize build` of the first party's overlay
+
+
+def scale_figures(parties: int, runs: int) -> Scale:
+    """Render and validate a generated federation of `parties`, and build one of its overlays."""
+    kfplug = str(BIN / "kfplug")
+    with tempfile.TemporaryDirectory(prefix="kfplug-scale-") as work:
+        spec = Path(work) / "federation.yaml"
+        spec.write_text(federation(parties))
+        out = Path(work) / "out"
+        # a fresh directory per run, all removed at the end: deleting a tree between runs would make the
+        # next run wait for the file system's discards of the freed blocks
+        render = measure(lambda number: [kfplug, "render", str(spec), "-o", f"{out}-{number}"], runs)
+        validate = measure([kfplug, "validate", str(spec)], runs)
+        subprocess.run([kfplug, "render", str(spec), "-o", str(out)], check=True, env=ENV, capture_output=True)
+        subprocess.run([kfplug, "secrets", "init", str(out)], check=True, env=ENV, capture_output=True)
+        build = measure([kustomize(), "build", str(out / "overlays" / str(FIRST_ID))], runs)
+        files = sum(1 for path in out.rglob("*") if path.is_file() and not path.name.endswith(".env"))
+        return Scale(parties, spec.stat().st_size, files, render, validate, build)
 
 
 def machine() -> str:
     cpus = os.cpu_count()
-    memory = ""
+    memory = model = ""
     if Path("/proc/meminfo").is_file():
         kib = int(Path("/proc/meminfo").read_text().split()[1])
         memory = f", {kib / 2**20:.0f} GiB"
-    return f"{platform.machine()}, {cpus} cores{memory}, Python {platform.python_version()}, {platform.system()}"
+    if Path("/proc/cpuinfo").is_file():
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        model = f" ({names[0]})" if names else ""
+    return f"{platform.machine()}{model}, {cpus} cores{memory}, Python {platform.python_version()}, {platform.system()}"
+
+
+def revision() -> str:
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
 
 
 def table(rows) -> str:
     lines = ["| measured | median | baseline | median | ratio |", "|---|---|---|---|---|"]
     for what, seconds, baseline, base_seconds in rows:
-        lines.append(f"| {what} | {seconds * 1000:.0f} ms | {baseline} | {base_seconds * 1000:.0f} ms "
+        lines.append(f"| {what} | {ms(seconds)} | {baseline} | {ms(base_seconds)} "
                      f"| {seconds / base_seconds:.2f}x |")
     return "\n".join(lines)
 
 
-def main() -> None:
+def scale_table(rows: list[Scale], floor: Figure) -> str:
+    lines = ["| parties (+ exchange) | clusters | spec | files written | `kfplug render` | peak RSS "
+             "| `kfplug validate` | `kustomize build` of one party | render / one party build "
+             "| render / floor |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row.parties} | {cluster_count(row.parties)} | {row.spec_bytes / 1024:,.0f} KiB "
+                     f"| {row.files:,} | {ms(row.render.seconds)} | {row.render.rss_mib:.0f} MiB "
+                     f"| {ms(row.validate.seconds)} | {ms(row.build.seconds)} "
+                     f"| {row.render.seconds / row.build.seconds:.2f}x | {row.render.seconds / floor.seconds:.1f}x |")
+    return "\n".join(lines)
+
+
+def target_rows(rows: list[Scale], floor: Figure) -> list[tuple[str, str, str, str, str, bool]]:
+    """(target, limit, measured, baseline, ratio, met) for each target the measured sizes allow."""
+    by_size = {row.parties: row for row in rows}
+    out = []
+    if 2 in by_size:
+        small = by_size[2].render
+        out.append(("2 parties + exchange: `kfplug render`", "≤ 0.2 s", ms(small.seconds),
+                    f"KubeFATE's Helm pipeline, same federation: {ms(HELM_SECONDS)} (quoted in issue 7, "
+                    f"not re-run); floor `python -c \"import yaml\"`: {ms(floor.seconds)}",
+                    f"{small.seconds / HELM_SECONDS:.2f}x Helm; {small.seconds / floor.seconds:.1f}x floor",
+                    small.seconds <= 0.2))
+    if 1000 in by_size:
+        large = by_size[1000]
+        out.append(("1000 parties + exchange: `kfplug render`", "≤ 5 s", ms(large.render.seconds),
+                    f"`kustomize build` of one party overlay: {ms(large.build.seconds)}",
+                    f"{large.render.seconds / large.build.seconds:.1f}x one party build "
+                    f"({large.render.seconds / 1001 / large.build.seconds:.3f}x per overlay)",
+                    large.render.seconds <= 5))
+        out.append(("1000 parties + exchange: peak RSS of `kfplug render`", "≤ 300 MiB",
+                    f"{large.render.rss_mib:.0f} MiB",
+                    f"`python -c \"import yaml\"`: {floor.rss_mib:.0f} MiB",
+                    f"{large.render.rss_mib / floor.rss_mib:.1f}x floor", large.render.rss_mib <= 300))
+    if 100 in by_size and 1000 in by_size:
+        growth = by_size[1000].render.seconds / by_size[100].render.seconds
+        out.append(("linear in parties: t(1000) / t(100) of `kfplug render`", "≤ 11", f"{growth:.2f}",
+                    "parties ratio 1001 / 101 = 9.91", f"{growth / (1001 / 101):.2f}x linear", growth <= 11))
+    return out
+
+
+def targets_table(targets) -> str:
+    lines = ["| target | limit | measured | baseline | ratio | met |", "|---|---|---|---|---|---|"]
+    lines += [f"| {what} | {limit} | {measured} | {baseline} | {ratio} | {'yes' if met else '**no**'} |"
+              for what, limit, measured, baseline, ratio, met in targets]
+    return "\n".join(lines)
+
+
+def report(args, function_rows, scale_rows, floor: Figure) -> str:
+    return (
+        f"# kfplug benchmark results\n\nMachine: {machine()}. kfplug {revision()}. Medians of {args.runs} runs "
+        f"of whole processes (one warm-up run dropped); every ratio is against a baseline measured in the same "
+        f"run. Regenerate with `python benchmarks/run.py --write`.\n\n"
+        f"## KRM function\n\n{table(function_rows)}\n\n"
+        f"## Scale\n\nGenerated federations (benchmarks/federation.py): a star with an exchange, parties spread "
+        f"over ceil(N/50) clusters (at least two), NodePort and LoadBalancer routers with cross-cluster "
+        f"endpoints, mixed storage (storageClass, nfs, none, default), ingress, placement, secret references, "
+        f"replicas and resource overrides. `kfplug render` writes a fresh directory each run; peak RSS is the "
+        f"largest of the runs. The party built is {FIRST_ID} (after `kfplug secrets init`). Floor: "
+        f"`python -c \"import yaml\"`, {ms(floor.seconds)}, {floor.rss_mib:.0f} MiB.\n\n"
+        f"{scale_table(scale_rows, floor)}\n\n### Targets\n\n{targets_table(target_rows(scale_rows, floor))}\n"
+    )
+
+
+def kept_notes() -> str:
+    text = RESULTS.read_text() if RESULTS.is_file() else ""
+    return text[text.index(NOTES):] if NOTES in text else ""
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="runs per command (median; one extra warm-up)")
+    parser.add_argument("--runs", type=int, default=15, help="measured runs per command (median; one extra warm-up)")
+    parser.add_argument("--parties", default="2,10,100,1000",
+                        type=lambda text: [int(n) for n in text.split(",")],
+                        help="federation sizes for the scale section, comma-separated")
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    parser.add_argument("--smoke", action="store_true",
+                        help="check that every command runs (no warm-up; writes nothing)")
     args = parser.parse_args()
-    rows = function_figures(args.runs)
-    report = (f"# kfplug benchmark results\n\nMachine: {machine()}. Medians of {args.runs} runs of whole "
-              f"processes (one warm-up run dropped); every ratio is against a baseline measured in the same "
-              f"run. Regenerate with `python benchmarks/run.py --write`.\n\n## KRM function\n\n{table(rows)}\n")
-    print(report)
+    if args.smoke and args.write:
+        parser.error("--smoke writes nothing; drop --write")
+    if args.runs < 1 or any(n < 1 for n in args.parties):
+        parser.error("--runs and --parties need positive numbers")
+    return args
+
+
+def main() -> None:
+    global WARM_UP
+    args = parse_args()
+    if args.smoke:
+        WARM_UP = 0
+    floor = measure([sys.executable, "-c", "import yaml"], args.runs)
+    function_rows = function_figures(args.runs, floor)
+    scale_rows = [scale_figures(parties, args.runs) for parties in args.parties]
+    text = report(args, function_rows, scale_rows, floor)
+    print(text)
     if args.write:
-        (REPO / "benchmarks/RESULTS.md").write_text(report)
+        notes = kept_notes()
+        RESULTS.write_text(text + (f"\n{notes}" if notes else ""))
 
 
 if __name__ == "__main__":
