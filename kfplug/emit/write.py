@@ -42,8 +42,7 @@ def write_tree(files: dict[str, str], out: Path) -> None:
 
     Raises OutputError when the file system refuses (read-only, full, ...); `out` is then unchanged."""
     for relative in files:
-        parts = Path(relative).parts
-        if not parts or Path(relative).is_absolute() or ".." in parts:
+        if not _inside(relative):
             raise ValueError(f"refusing to write {relative!r}: not a path inside the output")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -51,8 +50,7 @@ def write_tree(files: dict[str, str], out: Path) -> None:
     except OSError as err:
         raise OutputError(f"cannot write to {out}: {err.strerror or err}") from None
     try:
-        for relative, text in sorted(files.items()):
-            _write_file(staging / relative, text.encode("utf-8"), 0o644)
+        _write_files(staging, files)
         if out.is_dir():
             _carry_secrets(out, staging)
         _swap(staging, out)
@@ -64,11 +62,31 @@ def write_tree(files: dict[str, str], out: Path) -> None:
         raise
 
 
-def _write_file(path: Path, data: bytes, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _inside(relative: str) -> bool:
+    parts = [part for part in relative.split("/") if part not in ("", ".")]
+    return bool(parts) and not relative.startswith("/") and ".." not in parts
+
+
+def _write_files(root: Path, files: dict[str, str]) -> None:
+    """Every file under `root`, making each directory once (a tree has thousands of files)."""
+    made: set[str] = set()
+    for relative, text in sorted(files.items()):
+        directory = os.path.dirname(relative)
+        if directory not in made:
+            os.makedirs(os.path.join(root, directory), exist_ok=True)
+            made.add(directory)
+        _write_file(os.path.join(root, relative), text.encode("utf-8"), 0o644)
+
+
+def _write_file(path: str | Path, data: bytes, mode: int) -> None:
+    """A new file in an existing directory, never through a link."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def has_link(root: Path, path: Path) -> bool:
@@ -81,6 +99,7 @@ def _carry_secrets(old: Path, new: Path) -> None:
     for path in sorted(p for pattern in SECRET_FILES for p in old.glob(pattern)):
         if not has_link(old, path) and path.is_file():
             target = new / path.relative_to(old)
+            target.parent.mkdir(parents=True, exist_ok=True)
             _write_file(target, path.read_bytes(), 0o600)
 
 
