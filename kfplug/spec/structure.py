@@ -7,7 +7,6 @@ keys, `tuple[X, ...]` lists, `dict[str, X]` maps, `Literal` enums, and
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import types
@@ -146,6 +145,8 @@ def _unknown(key, fields, exclude) -> str:
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:
+    import difflib  # only for a spec with a mistake in it
+
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
