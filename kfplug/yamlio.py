@@ -271,9 +271,11 @@ def _mapping(mapping: dict, indent: int, lead: str, out: list[str], seen: set[in
     _once(mapping, seen)
     pad = " " * indent
     for key, value in mapping.items():
-        key = _key(key)
+        key = _keys.get(key) or _key(key)
         kind = type(value)
-        if kind is dict and value:
+        if kind is str:  # the common case, first
+            out.append(f"{lead}{key}: {_texts.get(value) or _text(value)}\n")
+        elif kind is dict and value:
             out.append(f"{lead}{key}:\n")
             _mapping(value, indent + 2, " " * (indent + 2), out, seen)
         elif kind is list and value:
@@ -309,7 +311,7 @@ def _leaf(value, seen: set[int]) -> str:
     """A scalar, or an empty mapping or list (flow style)."""
     kind = type(value)
     if kind is str:
-        return _text(value)
+        return _texts.get(value) or _text(value)
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
@@ -323,25 +325,23 @@ def _leaf(value, seen: set[int]) -> str:
 
 
 def _text(value: str) -> str:
-    try:
-        text = _texts[value]
-    except KeyError:
-        text = _texts[value] = _written(value)
-    if text is None:
+    """How a string is written (the slow path of `_texts.get`); raises _Unusual when not on one line."""
+    if value not in _texts:
+        _texts[value] = _written(value)
+    if _texts[value] is None:
         raise _Unusual
-    return text
+    return _texts[value]
 
 
 def _key(key) -> str:
-    try:
-        text = _keys[key]
-    except (KeyError, TypeError):  # TypeError: an unhashable key, which PyYAML reports
-        if type(key) is not str:
-            raise _Unusual from None
-        text = _keys[key] = _written(key) if len(key.encode("utf-8")) <= _MAX_KEY else None
-    if text is None:
+    """The same for a mapping key, which must be a string of at most _MAX_KEY bytes."""
+    if type(key) is not str:
         raise _Unusual
-    return text
+    if key not in _keys:
+        _keys[key] = _written(key) if len(key.encode("utf-8")) <= _MAX_KEY else None
+    if _keys[key] is None:
+        raise _Unusual
+    return _keys[key]
 
 
 def _written(value: str) -> str | None:
