@@ -47,9 +47,11 @@ def compile_plan(federation: Federation) -> Plan:
             neighbours=tuple(targets),
         )
         overlays.append(_overlay(ctx))
-    clusters = {c.name: tuple(o.name for o in overlays if o.cluster == c.name) for c in spec.clusters}
-    return Plan(federation.metadata.name, runtime.name, tuple(overlays),
-                {name: names for name, names in clusters.items() if names})
+    by_cluster: dict[str, list[str]] = {}
+    for overlay in overlays:
+        by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
+    clusters = {c.name: tuple(by_cluster[c.name]) for c in spec.clusters if c.name in by_cluster}
+    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters)
 
 
 def _modules(member, spec, runtime, release):

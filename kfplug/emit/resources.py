@@ -44,8 +44,9 @@ class SecretFilesNeeded(Exception):
 def build(plan: Plan, names: list[str] | None = None) -> list[dict]:
     """The objects of the selected overlays (all by default), in kustomize's order."""
     objects = []
+    wanted = None if names is None else set(names)
     for overlay in plan.overlays:
-        if names is None or overlay.name in names:
+        if wanted is None or overlay.name in wanted:
             objects += build_overlay(overlay)
     return sorted(objects, key=_order)
 

@@ -61,10 +61,11 @@ def _check_ids(spec: Spec, runtime: Runtime) -> Found:
 
 def _check_clusters(spec: Spec, runtime: Runtime) -> Found:
     names = [c.name for c in spec.clusters]
+    known = set(names)  # a federation may have as many clusters as parties
     yield from _duplicates(names, ("spec", "clusters"), "name", "cluster")
     yield from _duplicates([n.name for n in spec.nodes or ()], ("spec", "nodes"), "name", "node")
     for member in members(spec, "", 0):
-        if member.cluster is not None and member.cluster not in names:
+        if member.cluster is not None and member.cluster not in known:
             yield member.path + ("cluster",), f"unknown cluster {member.cluster!r}" \
                                               + did_you_mean(member.cluster, names)
     taken: dict[tuple, tuple] = {}
