@@ -57,7 +57,7 @@ def party(index: int, clusters: int) -> list[str]:
     """One party's lines; `index` picks its cluster and its mix of options."""
     party_id = FIRST_ID + index
     cluster, slot = index % clusters, index // clusters
-    address = f"10.{cluster}.{slot // 250}.{slot % 250 + 2}"
+    address = f"10.{index // 62500 % 250}.{index // 250 % 250}.{index % 250 + 2}"  # unique per party
     lines = [f"    - id: {party_id}", f"      cluster: org-{cluster}"]
     if index % 5 == 4:
         lines += [f"      expose: {{type: LoadBalancer, loadBalancerIP: {address}}}",
