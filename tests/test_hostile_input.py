@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, SPECS
+from test_bad_input import HEAD
 from kfplug import krm
 from kfplug.cli import main
 from kfplug.diagnostics import SpecError
@@ -35,15 +36,6 @@ from kfplug.emit import write
 from kfplug.emit.write import write_tree
 from kfplug.spec.load import parse_spec
 
-HEAD = """\
-apiVersion: kfplug.dev/v1alpha1
-kind: Federation
-metadata:
-  name: demo
-spec:
-  runtime: fate
-  version: "2.0.0"
-"""
 TWO_PARTY = REPO / "examples/two-party/federation.yaml"
 KRM_SPEC = SPECS["krm-function"]
 
