@@ -84,44 +84,54 @@ def run_once(command: list[str], stdin: str | None = None) -> tuple[float, float
         return seconds, usage.ru_maxrss / 1024, child.returncode, errors.read().decode(errors="replace")
 
 
-def measure(command: list[str] | Callable[[int], list[str]], runs: int, stdin: str | None = None,
-            accept: tuple[int, ...] = (0,)) -> Figure:
-    """Median wall time and largest peak RSS of `runs` runs (after WARM_UP dropped runs).
+@dataclass
+class Command:
+    argv: list[str] | Callable[[int], list[str]]  # or a function of the run's number (a fresh output dir)
+    stdin: str | None = None
+    accept: tuple[int, ...] = (0,)  # exit codes that count as success
 
-    `command` may be a function of the run's number (e.g. a fresh output directory each time)."""
-    times, peaks = [], []
+
+def measure(commands: dict[str, Command], runs: int) -> dict[str, Figure]:
+    """Each command `runs` times after WARM_UP dropped rounds, interleaved round by round so that a
+    slow spell of the (shared) machine weighs on a figure and its baseline alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for number in range(WARM_UP + runs):
-        argv = command(number) if callable(command) else command
-        seconds, rss, code, errors = run_once(argv, stdin)
-        if code not in accept:
-            sys.exit(f"{' '.join(argv)} exited {code}:\n{errors}")
-        if number >= WARM_UP:
-            times.append(seconds)
-            peaks.append(rss)
-    return Figure(statistics.median(times), max(peaks))
+        for name, command in commands.items():
+            argv = command.argv(number) if callable(command.argv) else command.argv
+            seconds, rss, code, errors = run_once(argv, command.stdin)
+            if code not in command.accept:
+                sys.exit(f"{' '.join(argv)} exited {code}:\n{errors}")
+            if number >= WARM_UP:
+                samples[name].append((seconds, rss))
+    return {name: Figure(statistics.median(t for t, _ in got), max(r for _, r in got))
+            for name, got in samples.items()}
 
 
-def median_seconds(command: list[str], runs: int, stdin: str | None = None) -> float:
-    return measure(command, runs, stdin, accept=(0, 1)).seconds
+FLOOR = Command([sys.executable, "-c", "import yaml"])
 
 
-def function_figures(runs: int, floor: Figure) -> list[tuple[str, float, str, float]]:
+def function_figures(runs: int) -> list[tuple[str, float, str, float]]:
     """(what, seconds, baseline, baseline seconds) for the KRM function."""
     tool = kustomize()
     rendered = Path(tempfile.mkdtemp(prefix="kfplug-bench-"))
     try:
         subprocess.run([str(BIN / "kfplug"), "render", str(REPO / "examples/krm-function/federation/federation.yaml"),
                         "-o", str(rendered / "tree")], check=True, env=ENV)
-        with_function = median_seconds([tool, "build", "--enable-alpha-plugins", "--enable-exec",
-                                        str(REPO / "examples/krm-function/clusters/org-a")], runs)
-        plain = median_seconds([tool, "build", str(rendered / "tree/clusters/org-a")], runs)
+        figures = measure({
+            "with_function": Command([tool, "build", "--enable-alpha-plugins", "--enable-exec",
+                                      str(REPO / "examples/krm-function/clusters/org-a")], accept=(0, 1)),
+            "plain": Command([tool, "build", str(rendered / "tree/clusters/org-a")], accept=(0, 1)),
+            "start_up": Command([str(BIN / "kfplug-fn")], stdin=EMPTY_LIST, accept=(0, 1)),
+            "floor": FLOOR,
+        }, runs)
     finally:
         shutil.rmtree(rendered)
-    start_up = median_seconds([str(BIN / "kfplug-fn")], runs, stdin=EMPTY_LIST)
+    seconds = {name: figure.seconds for name, figure in figures.items()}
     return [
-        ("`kustomize build` of party 9999 with kfplug-fn (examples/krm-function/clusters/org-a)", with_function,
-         "`kustomize build` of the rendered overlay for the same party", plain),
-        ("kfplug-fn start-up (an empty ResourceList)", start_up, '`python -c "import yaml"`', floor.seconds),
+        ("`kustomize build` of party 9999 with kfplug-fn (examples/krm-function/clusters/org-a)",
+         seconds["with_function"], "`kustomize build` of the rendered overlay for the same party", seconds["plain"]),
+        ("kfplug-fn start-up (an empty ResourceList)", seconds["start_up"], '`python -c "import yaml"`',
+         seconds["floor"]),
     ]
 
 
@@ -133,6 +143,7 @@ class Scale:
     render: Figure  # into memory (tmpfs): kfplug's own cost
     validate: Figure
     build: Figure  # `kustomize build` of the first party's overlay
+    floor: Figure  # `python -c "import yaml"`, interleaved with the above
     render_disk: Figure | None  # into the temporary directory on disk, when that is not the same
 
 
@@ -149,21 +160,28 @@ def scale_figures(parties: int, runs: int, disk: Path | None) -> Scale:
     with tempfile.TemporaryDirectory(prefix="kfplug-scale-", dir=memory_dir()) as work:
         spec = Path(work) / "federation.yaml"
         spec.write_text(federation(parties))
-        render = render_figure(spec, Path(work), runs)
-        validate = measure([kfplug, "validate", str(spec)], runs)
         out = Path(work) / "built"
         subprocess.run([kfplug, "render", str(spec), "-o", str(out)], check=True, env=ENV, capture_output=True)
         subprocess.run([kfplug, "secrets", "init", str(out)], check=True, env=ENV, capture_output=True)
-        build = measure([kustomize(), "build", str(out / "overlays" / str(FIRST_ID))], runs)
         files = sum(1 for path in out.rglob("*") if path.is_file() and not path.name.endswith(".env"))
-        on_disk = render_figure(spec, Path(tempfile.mkdtemp(dir=disk)), min(runs, DISK_RUNS)) if disk else None
-        return Scale(parties, spec.stat().st_size, files, render, validate, build, on_disk)
+        figures = measure({
+            "render": render_command(spec, Path(work)),
+            "validate": Command([kfplug, "validate", str(spec)]),
+            "build": Command([kustomize(), "build", str(out / "overlays" / str(FIRST_ID))]),
+            "floor": FLOOR,
+        }, runs)
+        on_disk = None
+        if disk:
+            on_disk = measure({"render": render_command(spec, Path(tempfile.mkdtemp(dir=disk)))},
+                              min(runs, DISK_RUNS))["render"]
+        return Scale(parties, spec.stat().st_size, files, figures["render"], figures["validate"], figures["build"],
+                     figures["floor"], on_disk)
 
 
-def render_figure(spec: Path, work: Path, runs: int) -> Figure:
+def render_command(spec: Path, work: Path) -> Command:
     """`kfplug render` into a fresh directory under `work` each run. Trees on disk are removed only
     at the end: removing one makes the renders after it wait for the disk's discards of its blocks."""
-    return measure(lambda number: [str(BIN / "kfplug"), "render", str(spec), "-o", str(work / f"out-{number}")], runs)
+    return Command(lambda number: [str(BIN / "kfplug"), "render", str(spec), "-o", str(work / f"out-{number}")])
 
 
 def machine() -> str:
@@ -200,27 +218,28 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
-def scale_table(rows: list[Scale], floor: Figure) -> str:
+def scale_table(rows: list[Scale]) -> str:
     lines = ["| parties (+ exchange) | clusters | spec | files written | `kfplug render` | peak RSS "
              "| `kfplug validate` | `kustomize build` of one party | render / one party build "
-             "| render / floor | `kfplug render` to disk |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| floor | render / floor | `kfplug render` to disk |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         disk = ms(row.render_disk.seconds) if row.render_disk else "(no tmpfs: same as render)"
         lines.append(f"| {row.parties} | {cluster_count(row.parties)} | {row.spec_bytes / 1024:,.0f} KiB "
                      f"| {row.files:,} | {ms(row.render.seconds)} | {row.render.rss_mib:.0f} MiB "
                      f"| {ms(row.validate.seconds)} | {ms(row.build.seconds)} "
-                     f"| {row.render.seconds / row.build.seconds:.2f}x | {row.render.seconds / floor.seconds:.1f}x "
+                     f"| {row.render.seconds / row.build.seconds:.2f}x | {ms(row.floor.seconds)} "
+                     f"| {row.render.seconds / row.floor.seconds:.1f}x "
                      f"| {disk} |")
     return "\n".join(lines)
 
 
-def target_rows(rows: list[Scale], floor: Figure) -> list[tuple[str, str, str, str, str, bool]]:
+def target_rows(rows: list[Scale]) -> list[tuple[str, str, str, str, str, bool]]:
     """(target, limit, measured, baseline, ratio, met) for each target the measured sizes allow."""
     by_size = {row.parties: row for row in rows}
     out = []
     if 2 in by_size:
-        small = by_size[2].render
+        small, floor = by_size[2].render, by_size[2].floor
         out.append(("2 parties + exchange: `kfplug render`", "≤ 0.2 s", ms(small.seconds) + _on_disk(by_size[2]),
                     f"KubeFATE's Helm pipeline, same federation: {ms(HELM_SECONDS)} (quoted in issue 7, "
                     f"not re-run); floor `python -c \"import yaml\"`: {ms(floor.seconds)}",
@@ -228,6 +247,7 @@ def target_rows(rows: list[Scale], floor: Figure) -> list[tuple[str, str, str, s
                     small.seconds <= 0.2))
     if 1000 in by_size:
         large = by_size[1000]
+        floor = large.floor
         out.append(("1000 parties + exchange: `kfplug render`", "≤ 5 s", ms(large.render.seconds) + _on_disk(large),
                     f"`kustomize build` of one party overlay: {ms(large.build.seconds)}",
                     f"{large.render.seconds / large.build.seconds:.1f}x one party build "
@@ -255,7 +275,7 @@ def targets_table(targets) -> str:
     return "\n".join(lines)
 
 
-def report(args, function_rows, scale_rows, floor: Figure) -> str:
+def report(args, function_rows, scale_rows) -> str:
     return (
         f"# kfplug benchmark results\n\nMachine: {machine()}. kfplug {revision()}, byte-compiled as after "
         f"`pip install`. Medians of {args.runs} runs of whole processes "
@@ -269,9 +289,9 @@ def report(args, function_rows, scale_rows, floor: Figure) -> str:
         f"/dev/shm) so that the figure is kfplug's own cost; the last column renders into the system's "
         f"temporary directory on disk instead (median of at most {DISK_RUNS} runs; its trees are removed at the "
         f"end of the run, see the notes). Peak RSS is the "
-        f"largest of the runs. The party built is {FIRST_ID} (after `kfplug secrets init`). Floor: "
-        f"`python -c \"import yaml\"`, {ms(floor.seconds)}, {floor.rss_mib:.0f} MiB.\n\n"
-        f"{scale_table(scale_rows, floor)}\n\n### Targets\n\n{targets_table(target_rows(scale_rows, floor))}\n"
+        f"largest of the runs. The party built is {FIRST_ID} (after `kfplug secrets init`). The floor is "
+        f"`python -c \"import yaml\"`. Each size's commands and its floor run interleaved, round by round.\n\n"
+        f"{scale_table(scale_rows)}\n\n### Targets\n\n{targets_table(target_rows(scale_rows))}\n"
     )
 
 
@@ -303,15 +323,14 @@ def main() -> None:
     if args.smoke:
         WARM_UP = 0
     compile_kfplug()
-    floor = measure([sys.executable, "-c", "import yaml"], args.runs)
-    function_rows = function_figures(args.runs, floor)
+    function_rows = function_figures(args.runs)
     disk = Path(tempfile.mkdtemp(prefix="kfplug-bench-disk-")) if memory_dir() else None
     try:
         scale_rows = [scale_figures(parties, args.runs, disk) for parties in args.parties]
     finally:
         if disk:
             shutil.rmtree(disk)
-    text = report(args, function_rows, scale_rows, floor)
+    text = report(args, function_rows, scale_rows)
     if args.smoke:  # one line: in CI it follows the test summary
         print(f"benchmarks smoke: every command ran ({len(function_rows)} KRM figures; parties "
               f"{', '.join(str(row.parties) for row in scale_rows)}); timings are not checked")
