@@ -44,7 +44,7 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 EMPTY_LIST = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"
 HELM_SECONDS = 0.40  # KubeFATE's Helm pipeline for two parties and an exchange, on this machine (issue 7)
 WARM_UP = 1  # runs dropped before the measured ones; --smoke sets 0
-DISK_RUNS = 5  # renders to disk kept to the end of the run: 35,000 files each at 1000 parties
+DISK_RUNS = 5  # renders to disk (and copies) kept to the end of the run: 35,000 files each at 1000 parties
 
 
 def kustomize() -> str:
@@ -98,13 +98,16 @@ class Command:
     accept: tuple[int, ...] = (0,)  # exit codes that count as success
 
 
-def measure(commands: dict[str, Command], runs: int) -> dict[str, Figure]:
+def measure(commands: dict[str, Command], runs: int, settle: bool = False) -> dict[str, Figure]:
     """Each command `runs` times after WARM_UP dropped rounds, interleaved round by round so that a
-    slow spell of the (shared) machine weighs on a figure and its baseline alike."""
+    slow spell of the (shared) machine weighs on a figure and its baseline alike. `settle` flushes
+    the page cache to disk (untimed) before each run, so that no run pays for its predecessor's writes."""
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for number in range(WARM_UP + runs):
         for name, command in commands.items():
             argv = command.argv(number) if callable(command.argv) else command.argv
+            if settle:
+                os.sync()
             seconds, rss, code, errors = run_once(argv, command.stdin)
             if code not in command.accept:
                 sys.exit(f"{' '.join(argv)} exited {code}:\n{errors}")
@@ -152,6 +155,7 @@ class Scale:
     build: Figure  # `kustomize build` of the first party's overlay
     floor: Figure  # `python -c "import yaml"`, interleaved with the above
     render_disk: Figure | None  # into the temporary directory on disk, when that is not the same
+    copy_disk: Figure | None  # `cp -r` of a rendered tree to the same disk, interleaved with render_disk
 
 
 def memory_dir() -> Path | None:
@@ -177,12 +181,18 @@ def scale_figures(parties: int, runs: int, disk: Path | None) -> Scale:
             "build": Command([kustomize(), "build", str(out / "overlays" / str(FIRST_ID))]),
             "floor": FLOOR,
         }, runs)
-        on_disk = None
+        on_disk = {}
         if disk:
-            on_disk = measure({"render": render_command(spec, Path(tempfile.mkdtemp(dir=disk)))},
-                              min(runs, DISK_RUNS))["render"]
+            rendered = Path(work) / "rendered"  # as render writes it: no secrets init
+            subprocess.run([kfplug, "render", str(spec), "-o", str(rendered)], check=True, env=ENV,
+                           capture_output=True)
+            target = Path(tempfile.mkdtemp(dir=disk))
+            on_disk = measure({
+                "render": render_command(spec, target),
+                "copy": Command(lambda number: ["cp", "-r", str(rendered), str(target / f"copy-{number}")]),
+            }, min(runs, DISK_RUNS), settle=True)
         return Scale(parties, spec.stat().st_size, files, figures["render"], figures["validate"], figures["build"],
-                     figures["floor"], on_disk)
+                     figures["floor"], on_disk.get("render"), on_disk.get("copy"))
 
 
 def render_command(spec: Path, work: Path) -> Command:
@@ -228,10 +238,12 @@ def table(rows) -> str:
 def scale_table(rows: list[Scale]) -> str:
     lines = ["| parties (+ exchange) | clusters | spec | files written | `kfplug render` | peak RSS "
              "| `kfplug validate` | `kustomize build` of one party | render / one party build "
-             "| floor | render / floor | `kfplug render` to disk |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| floor | render / floor | `kfplug render` to disk | `cp -r` of its output to disk | ratio |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        disk = ms(row.render_disk.seconds) if row.render_disk else "(no tmpfs: same as render)"
+        disk = (f"{ms(row.render_disk.seconds)} | {ms(row.copy_disk.seconds)} "
+                f"| {row.render_disk.seconds / row.copy_disk.seconds:.2f}x" if row.render_disk
+                else "(no tmpfs: same as render) | | ")
         lines.append(f"| {row.parties} | {cluster_count(row.parties)} | {row.spec_bytes / 1024:,.0f} KiB "
                      f"| {row.files:,} | {ms(row.render.seconds)} | {row.render.rss_mib:.0f} MiB "
                      f"| {ms(row.validate.seconds)} | {ms(row.build.seconds)} "
@@ -272,7 +284,10 @@ def target_rows(rows: list[Scale]) -> list[tuple[str, str, str, str, str, bool]]
 
 
 def _on_disk(row: Scale) -> str:
-    return f" (to disk: {ms(row.render_disk.seconds)})" if row.render_disk else ""
+    if not row.render_disk:
+        return ""
+    return (f" (to disk: {ms(row.render_disk.seconds)}, "
+            f"{row.render_disk.seconds / row.copy_disk.seconds:.2f}x `cp -r` of its output)")
 
 
 def targets_table(targets) -> str:
@@ -293,9 +308,10 @@ def report(args, function_rows, scale_rows) -> str:
         f"over ceil(N/50) clusters (at least two), NodePort and LoadBalancer routers with cross-cluster "
         f"endpoints, mixed storage (storageClass, nfs, none, default), ingress, placement, secret references, "
         f"replicas and resource overrides. `kfplug render` writes a fresh directory each run, in memory (tmpfs, "
-        f"/dev/shm) so that the figure is kfplug's own cost; the last column renders into the system's "
-        f"temporary directory on disk instead (median of at most {DISK_RUNS} runs; its trees are removed at the "
-        f"end of the run, see the notes). Peak RSS is the "
+        f"/dev/shm) so that the figure is kfplug's own cost; the last columns render into the system's "
+        f"temporary directory on disk instead, next to `cp -r` of the same tree to the same disk (what writing "
+        f"these files costs any tool), interleaved, median of at most {DISK_RUNS} runs each, each run after "
+        f"an untimed `sync`; trees on disk are removed at the end of the run (see the notes). Peak RSS is the "
         f"largest of the runs. The party built is {FIRST_ID} (after `kfplug secrets init`). The floor is "
         f"`python -c \"import yaml\"`. Each size's commands and its floor run interleaved, round by round.\n\n"
         f"{scale_table(scale_rows)}\n\n### Targets\n\n{targets_table(target_rows(scale_rows))}\n"
