@@ -136,9 +136,13 @@ def test_exchange_star_routes_every_party_through_the_exchange(built):
 def test_secret_references_replace_generated_secrets(built):
     objects = built[("exchange-star", "overlays/9999")]
     assert not [o for o in objects if o["kind"] == "Secret"]
-    fateflow = find(objects, "StatefulSet", "fateflow")
-    env = {e["name"]: e for e in fateflow["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["MYSQL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "fate-mysql", "key": "password"}
+    for kind, name in (("StatefulSet", "mysql"), ("StatefulSet", "fateflow"), ("Deployment", "clustermanager")):
+        volumes = {v["name"]: v for v in find(objects, kind, name)["spec"]["template"]["spec"]["volumes"]}
+        assert volumes["mysql-password"]["secret"] == {
+            "secretName": "fate-mysql", "items": [{"key": "password", "path": "password"}], "defaultMode": 0o440}
+    board = find(objects, "Deployment", "fateboard")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in board["env"]}
+    assert env["SERVER_BOARD_LOGIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "fate-fateboard", "key": "password"}
 
 
 def test_cluster_build_is_the_union_of_its_overlays(built, rendered):

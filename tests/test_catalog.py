@@ -54,6 +54,12 @@ def test_base_consumes_the_secrets_the_catalog_names(name):
     secret_env = {e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
                   for e in main.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
     assert secret_env == {use.env: (use.secret, use.key) for use in module.secrets}
+    secret_volumes = {v["name"]: v["secret"]["secretName"] for v in pod_spec(workload).get("volumes", [])
+                      if "secret" in v}
+    assert secret_volumes == {mount.volume: mount.secret for mount in module.secret_mounts}
+    mounted = {m["name"]: m for m in main.get("volumeMounts", [])}
+    for volume in secret_volumes:
+        assert mounted[volume].get("readOnly") is True, f"{name}: {volume} is not mounted read-only"
 
 
 def test_bases_use_only_config_maps_the_runtime_generates():
@@ -84,5 +90,5 @@ def test_a_guarded_module_admits_exactly_the_modules_holding_its_credentials(nam
     """The NetworkPolicy of a module with `clients` admits only those; they must be the
     modules whose bases read that module's Secret, so a policy never cuts a real user off."""
     holders = {m.name for m in FATE.modules.values() if m.name != name
-               and any(FATE.secrets[use.secret].component == name for use in m.secrets)}
+               and any(FATE.secrets[use.secret].component == name for use in (*m.secrets, *m.secret_mounts))}
     assert set(FATE.modules[name].clients) == holders

@@ -1,10 +1,11 @@
 """The mysql password reaches eggroll.properties and service_conf.yaml intact.
 
-Config files carry @MYSQL_PASSWORD@; each container's start script puts the
-password from its Secret in its place. These tests run that script, as built
-by kustomize, under `sh` against the built ConfigMaps, and read the results
-with the file formats' own rules: a password from an existing Secret may hold
-any character the formats or sed treat specially.
+Config files carry @MYSQL_PASSWORD@; each container's start script reads the
+password from its mounted Secret and puts it in the placeholder's place. These
+tests run that script, as built by kustomize, under `sh` against the built
+ConfigMaps and a Secret volume, and read the results with the file formats' own
+rules: a password from an existing Secret may hold any character the formats or
+sed treat specially.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ def preparation(script: str) -> str:
     return "\n".join(lines[:last + 1]) + "\n"
 
 
-def lay_out_mounts(root: Path, pod: dict, container: dict, objects: list[dict]) -> dict[str, Path]:
-    """Each of the container's mounts as a directory under `root`, ConfigMaps with their files."""
+def lay_out_mounts(root: Path, pod: dict, container: dict, objects: list[dict],
+                   password: str | None) -> dict[str, Path]:
+    """Each of the container's mounts as a directory under `root`: ConfigMaps with their files, the
+    mysql Secret with the password (or without it, for None)."""
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     mounts = {}
     for mount in container["volumeMounts"]:
@@ -59,22 +62,26 @@ def lay_out_mounts(root: Path, pod: dict, container: dict, objects: list[dict]) 
                         and o["metadata"]["name"] == config["name"])["data"]
             for name, text in data.items():
                 (directory / name).write_text(text)
+        secret = volumes.get(mount["name"], {}).get("secret")
+        if secret and password is not None:
+            (item,) = secret["items"]
+            (directory / item["path"]).write_text(password)
         mounts[mount["mountPath"]] = directory
     return mounts
 
 
 def run_preparation(tmp_path: Path, objects: list[dict], pod: dict, container: dict,
-                    password: str) -> tuple[subprocess.CompletedProcess, list[tuple[Path, Path]]]:
+                    password: str | None) -> tuple[subprocess.CompletedProcess, list[tuple[Path, Path]]]:
     """Run the preparation with paths moved under tmp_path; (result, [(template, written file)])."""
-    mounts = lay_out_mounts(tmp_path, pod, container, objects)
+    mounts = lay_out_mounts(tmp_path, pod, container, objects, password)
     script = preparation(container["command"][-1])
     paths = "|".join(re.escape(path) for path in sorted(mounts, key=len, reverse=True))
     script = re.sub(rf"(?<![\w/])({paths})(?=/)", lambda found: str(mounts[found[1]]), script)
     written = [(Path(source), Path(target)) for source, target in
                re.findall(rf'sed "s\|{PLACEHOLDER}\|[^"]*" (\S+) > (\S+)', script)]
     assert written, f"{container['name']}: no config file is filled in"
-    result = subprocess.run(["sh", "-c", script], env={"MYSQL_PASSWORD": password, "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(["sh", "-c", script], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                            timeout=30)
     return result, written
 
 
@@ -137,9 +144,17 @@ def test_a_password_with_a_line_break_stops_the_container_with_a_reason(party, t
         assert not any(target.exists() for _, target in written)
 
 
-def test_a_missing_password_stops_the_container(party):
-    for _, container in password_users(party):
-        result = subprocess.run(["sh", "-c", preparation(container["command"][-1])],
-                                env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=30)
+def test_a_missing_password_stops_the_container(party, tmp_path):
+    for number, (pod, container) in enumerate(password_users(party)):
+        result, written = run_preparation(tmp_path / str(number), party, pod, container, None)
         assert result.returncode != 0, container["name"]
-        assert "MYSQL_PASSWORD" in result.stderr
+        assert "mysql/password" in result.stderr
+        assert not any(target.exists() for _, target in written)
+
+
+def test_the_password_is_read_from_a_file_never_from_the_environment(party):
+    for pod, container in password_users(party):
+        assert not [e for e in container.get("env", []) if "PASSWORD" in e["name"]], container["name"]
+        assert "/run/secrets/mysql/password" in container["command"][-1]
+        volume = next(v for v in pod["volumes"] if v["name"] == "mysql-password")
+        assert volume["secret"]["items"] == [{"key": "password", "path": "password"}]

@@ -291,9 +291,17 @@ def test_no_secret_value_outside_a_secret(rendered, built, example):
             assert not leaked, f"{target}: {obj['kind']}/{obj['metadata']['name']} carries a secret value"
             for container in containers(obj):
                 for env in container.get("env", []):
-                    if SECRET_NAME.search(env["name"]) and env.get("value") not in SWITCHES:
+                    if SECRET_NAME.search(env["name"]) and env.get("value") not in SWITCHES \
+                            and not in_secret_volume(env.get("value"), pod_spec(obj), container):
                         assert "valueFrom" in env and "secretKeyRef" in env["valueFrom"], \
                             f"{target}: {obj['metadata']['name']} sets {env['name']} without a secretKeyRef"
+
+
+def in_secret_volume(path: str | None, pod: dict, container: dict) -> bool:
+    """Whether `path` is a file the container reads from a mounted Secret (e.g. MYSQL_PASSWORD_FILE)."""
+    secrets = {v["name"] for v in pod.get("volumes", []) if "secret" in v}
+    return bool(path) and any(path.startswith(mount["mountPath"].rstrip("/") + "/")
+                              for mount in container.get("volumeMounts", []) if mount["name"] in secrets)
 
 
 def secret_values(root: Path) -> set[str]:

@@ -11,7 +11,7 @@ from .context import PartyContext, workload_patch
 
 def secrets(ctx: PartyContext) -> Iterator[Part]:
     references = getattr(ctx.party, "secrets", None) or {}
-    used = dict.fromkeys(use.secret for module in ctx.modules for use in module.secrets)
+    used = dict.fromkeys(use.secret for module in ctx.modules for use in (*module.secrets, *module.secret_mounts))
     for name in used:
         if name not in references:
             kind = ctx.runtime.secrets[name]
@@ -20,5 +20,8 @@ def secrets(ctx: PartyContext) -> Iterator[Part]:
         env = [{"name": use.env, "valueFrom": {"secretKeyRef": {"name": references[use.secret].secret_name,
                                                                  "key": use.key}}}
                for use in module.secrets if use.secret in references]
-        if env:
-            yield workload_patch(f"secrets-{module.name}.yaml", module, container={"env": env})
+        volumes = [{"name": mount.volume, "secret": {"secretName": references[mount.secret].secret_name}}
+                   for mount in module.secret_mounts if mount.secret in references]
+        if env or volumes:
+            yield workload_patch(f"secrets-{module.name}.yaml", module, pod={"volumes": volumes} if volumes else None,
+                                 container={"env": env} if env else None)

@@ -21,6 +21,13 @@ class SecretUse:
 
 
 @attrs.frozen
+class SecretMount:
+    """A per-party Secret mounted read-only as a pod volume (the value stays out of the environment)."""
+    secret: str
+    volume: str  # the volume's name in the base
+
+
+@attrs.frozen
 class Module:
     name: str
     kind: str  # Deployment | StatefulSet
@@ -34,6 +41,7 @@ class Module:
     router: bool = False  # the party's federation entry point
     requires: tuple[str, ...] = ()
     secrets: tuple[SecretUse, ...] = ()
+    secret_mounts: tuple[SecretMount, ...] = ()
     clients: tuple[str, ...] | None = None  # the only modules of the party that may connect; None: any
 
     @property

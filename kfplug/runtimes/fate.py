@@ -11,10 +11,10 @@ import json
 import re
 
 from ..yamlio import dump
-from .catalog import ConfigInput, ConfigMap, Module, Peer, Release, Runtime, SecretKind, SecretUse
+from .catalog import ConfigInput, ConfigMap, Module, Peer, Release, Runtime, SecretKind, SecretMount, SecretUse
 
 ROUTER_PORT = 9370
-MYSQL_PASSWORD = SecretUse("mysql", "MYSQL_PASSWORD", "password")
+MYSQL_PASSWORD = SecretMount("mysql", "mysql-password")  # a file: /run/secrets/mysql/password
 PASSWORD_PLACEHOLDER = "@MYSQL_PASSWORD@"
 WAIT_FOR_MYSQL = {"wait-for-mysql": "mysql"}
 
@@ -22,18 +22,18 @@ MODULES = {
     m.name: m
     for m in (
         Module("mysql", "StatefulSet", "mysql", {"mysql": 3306}, stateful=True,
-               secrets=(MYSQL_PASSWORD,), clients=("clustermanager", "nodemanager", "fateflow")),
+               secret_mounts=(MYSQL_PASSWORD,), clients=("clustermanager", "nodemanager", "fateflow")),
         Module("osx", "Deployment", "federatedai/osx", {"grpc": ROUTER_PORT}, router=True, scalable=True),
         Module("rollsite", "Deployment", "federatedai/eggroll", {"grpc": ROUTER_PORT}, router=True,
                scalable=True),
         Module("clustermanager", "Deployment", "federatedai/eggroll", {"grpc": 4670},
-               init_containers=WAIT_FOR_MYSQL, requires=("mysql",), secrets=(MYSQL_PASSWORD,)),
+               init_containers=WAIT_FOR_MYSQL, requires=("mysql",), secret_mounts=(MYSQL_PASSWORD,)),
         Module("nodemanager", "StatefulSet", "federatedai/eggroll", {"grpc": 4671}, stateful=True, scalable=True, replicas=2,
-               init_containers=WAIT_FOR_MYSQL, requires=("clustermanager",), secrets=(MYSQL_PASSWORD,)),
+               init_containers=WAIT_FOR_MYSQL, requires=("clustermanager",), secret_mounts=(MYSQL_PASSWORD,)),
         Module("fateflow", "StatefulSet", "federatedai/fateflow", {"grpc": 9360, "http": 9380},
                stateful=True, scalable=True, init_containers=WAIT_FOR_MYSQL,
                requires=("mysql", "clustermanager"),
-               secrets=(MYSQL_PASSWORD,)),
+               secret_mounts=(MYSQL_PASSWORD,)),
         Module("fateboard", "Deployment", "federatedai/fateboard", {"http": 8080}, web_port=8080, scalable=True,
                requires=("fateflow",),
                secrets=(SecretUse("fateboard", "SERVER_BOARD_LOGIN_USERNAME", "username"),
