@@ -4,6 +4,7 @@ VENV := .venv
 TOOLS := $(abspath .tools/bin)
 KUSTOMIZE_VERSION := v5.8.1
 KUSTOMIZE := $(TOOLS)/kustomize
+FLUXBUILD := $(TOOLS)/fluxbuild
 
 .PHONY: demo test install tools k8s
 
@@ -23,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-tools: $(KUSTOMIZE) k8s
+tools: $(KUSTOMIZE) $(FLUXBUILD) k8s
 
 # kube-apiserver, kube-controller-manager and etcd for tests/e2e; builds only what is missing
 k8s:
@@ -31,3 +32,7 @@ k8s:
 
 $(KUSTOMIZE):
 	GOBIN=$(TOOLS) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+# Flux's kustomize-controller build (fluxcd/pkg/kustomize, pinned in tools/fluxbuild/go.mod) for tests/test_flux.py
+$(FLUXBUILD): tools/fluxbuild/main.go tools/fluxbuild/go.mod tools/fluxbuild/go.sum
+	cd tools/fluxbuild && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -o $(FLUXBUILD) .

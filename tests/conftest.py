@@ -50,6 +50,11 @@ def kustomize_binary() -> str | None:
     return None
 
 
+def fluxbuild_binary() -> str | None:
+    path = REPO / ".tools/bin/fluxbuild"
+    return str(path) if path.is_file() else None
+
+
 def kubectl_binaries() -> list[Path]:
     """Every versioned kubectl installed next to the gcloud kubectl (1.27 ... 1.33)."""
     return sorted(KUBECTL_DIR.glob("kubectl.1.*"), key=lambda p: int(p.name.split(".")[-1]))
