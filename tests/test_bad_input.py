@@ -113,6 +113,48 @@ CASES = [
      "spec.parties[0].placement.affinity.nodeAfinity", "did you mean 'nodeAffinity'", 10),
     ("affinity-part-not-a-mapping", spec("parties:\n  - id: 9999\n    placement: {affinity: {nodeAffinity: 5}}\n"),
      "spec.parties[0].placement.affinity.nodeAffinity", "", 10),
+    ("affinity-misspelt-field", spec("parties:\n  - id: 9999\n"
+                                     "    placement: {affinity: {nodeAffinity: {requiredDuringScheduling: {}}}}\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity.requiredDuringScheduling", "did you mean 'requiredDuringSchedulingIgnoredDuringExecution'", 10),
+    ("affinity-bad-operator", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        nodeAffinity:\n"
+                                   "          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n"
+                                   "              - matchExpressions: [{key: zone, operator: in, values: [a]}]\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator", "did you mean 'In'", 15),
+    ("affinity-exists-with-values", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        nodeAffinity:\n"
+                                         "          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n"
+                                         "              - matchExpressions: [{key: gpu, operator: Exists, values: [x]}]\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values", "must be empty when operator is Exists", 15),
+    ("affinity-in-without-values", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        nodeAffinity:\n"
+                                        "          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n"
+                                        "              - matchExpressions: [{key: zone, operator: In}]\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values", "operator In needs at least one value", 15),
+    ("affinity-gt-not-an-integer", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        nodeAffinity:\n"
+                                        "          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n"
+                                        "              - matchExpressions: [{key: cpus, operator: Gt, values: [many]}]\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values", "exactly one integer value", 15),
+    ("affinity-field-selector-not-name", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        nodeAffinity:\n"
+                                              "          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n"
+                                              "              - matchFields: [{key: spec.unschedulable, operator: In, values: ['false']}]\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].key", "supports only metadata.name", 15),
+    ("affinity-empty-term", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        nodeAffinity:\n"
+                                 "          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms: [{}]\n"),
+     "spec.parties[0].placement.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]", "an empty term matches no node", None),
+    ("affinity-weight-out-of-range", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        podAntiAffinity:\n"
+                                          "          preferredDuringSchedulingIgnoredDuringExecution:\n"
+                                          "            - weight: 101\n"
+                                          "              podAffinityTerm: {topologyKey: kubernetes.io/hostname}\n"),
+     "spec.parties[0].placement.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+     "a weight from 1 to 100", 14),
+    ("affinity-missing-topology-key", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        podAffinity:\n"
+                                           "          requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: x}}}]\n"),
+     "spec.parties[0].placement.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "required", None),
+    ("affinity-bad-label-key", spec("parties:\n  - id: 9999\n    placement:\n      affinity:\n        podAffinity:\n"
+                                    "          requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: 'kubernetes.io/host name'}]\n"),
+     "spec.parties[0].placement.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "not a valid label key", 13),
+    ("nodes-and-own-node-affinity", spec("nodes: [{name: n0}, {name: n1}]\nparties:\n  - id: 9999\n    placement:\n"
+                                         "      modules:\n        nodemanager:\n          nodes: [n0, n1]\n"
+                                         "          affinity: {podAntiAffinity: {}}\n"),
+     "spec.parties[0].placement.modules.nodemanager.nodes", "give either nodes or affinity", 14),
     ("selector-matches-no-node", spec("nodes: [{name: n0, labels: {disk: ssd}}]\nparties:\n  - id: 9999\n"
                                       "    placement: {nodeSelector: {gpu: 'true'}}\n"),
      "spec.parties[0].placement.nodeSelector", "no node in spec.nodes has the labels gpu=true", 11),

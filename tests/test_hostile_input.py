@@ -595,7 +595,7 @@ def nested(depth: int):
 @st.composite
 def mutated_documents(draw):
     """An example spec as data, with a few fields deleted, duplicated, retyped, renamed or added; and maybe
-    odd free-form placement (affinity, tolerations), which validation passes through to the manifests."""
+    odd placement (affinity, tolerations) made of arbitrary values, which validation must reject cleanly."""
     document = yaml.safe_load(EXAMPLE_TEXTS[draw(st.sampled_from(sorted(EXAMPLE_TEXTS)))])
     placed = draw(st.booleans())
     if placed:

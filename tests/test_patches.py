@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
-from conftest import build
+from conftest import REPO, build
 from kfplug import api
 from kfplug.cli import main
 from objects import find, generated, parse, pod_spec
@@ -178,3 +179,13 @@ def test_none_gives_empty_dirs_and_existing_claims_replace_templates(tmp_path, k
         expected = {"persistentVolumeClaim": {"claimName": "mysql-data"}} if name == "mysql" else {"emptyDir": {}}
         assert {k: v for k, v in data.items() if k != "name"} == expected, name
     assert generated(objects, "ConfigMap", "osx-config")
+
+
+def test_affinity_reaches_every_workload_as_written(built):
+    spec = yaml.safe_load((REPO / "examples/multi-cluster/federation.yaml").read_text())
+    (party,) = [p for p in spec["spec"]["parties"] if p["id"] == 10001]
+    objects = built[("multi-cluster", "overlays/10001")]
+    placed = [o for o in objects if pod_spec(o) is not None]
+    assert placed
+    for workload in placed:
+        assert pod_spec(workload)["affinity"] == party["placement"]["affinity"], workload["metadata"]["name"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..plan import NAME, Part
+from ..spec.structure import unstructure
 from .context import PartyContext, workload_patch
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -33,21 +34,14 @@ def _pod_placement(party, override, module_name: str) -> dict:
     if pick("node_selector"):
         pod["nodeSelector"] = dict(pick("node_selector"))
     if pick("tolerations"):
-        pod["tolerations"] = [_present(key=t.key, operator=t.operator, value=t.value, effect=t.effect,
-                                       tolerationSeconds=t.toleration_seconds) for t in pick("tolerations")]
-    chosen = pick("affinity")
-    affinity = _present(nodeAffinity=chosen.node_affinity, podAffinity=chosen.pod_affinity,
-                        podAntiAffinity=chosen.pod_anti_affinity) if chosen else {}
+        pod["tolerations"] = unstructure(pick("tolerations"))
+    affinity = unstructure(pick("affinity")) if pick("affinity") else {}
     nodes = override.nodes if override else None
     if nodes:
         affinity.update(_pinned(nodes, module_name))
     if affinity:
         pod["affinity"] = affinity
     return pod
-
-
-def _present(**fields) -> dict:
-    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _pinned(nodes: tuple[str, ...], module_name: str) -> dict:

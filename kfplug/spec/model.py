@@ -16,10 +16,12 @@ from .values import (
     HostName,
     ImagePrefix,
     IPAddress,
+    LabelKey,
     Labels,
     NodePort,
     PositiveInt,
     Quantity,
+    Weight,
 )
 
 API_VERSION = "kfplug.dev/v1alpha1"
@@ -79,11 +81,77 @@ class Toleration:
 
 
 @attrs.frozen
+class NodeSelectorRequirement:
+    key: LabelKey
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: Optional[tuple[str, ...]] = None
+
+
+@attrs.frozen
+class NodeSelectorTerm:
+    match_expressions: Optional[tuple[NodeSelectorRequirement, ...]] = None
+    match_fields: Optional[tuple[NodeSelectorRequirement, ...]] = None
+
+
+@attrs.frozen
+class NodeSelector:
+    node_selector_terms: tuple[NodeSelectorTerm, ...]
+
+
+@attrs.frozen
+class PreferredSchedulingTerm:
+    weight: Weight
+    preference: NodeSelectorTerm
+
+
+@attrs.frozen
+class NodeAffinity:
+    required_during_scheduling_ignored_during_execution: Optional[NodeSelector] = None
+    preferred_during_scheduling_ignored_during_execution: Optional[tuple[PreferredSchedulingTerm, ...]] = None
+
+
+@attrs.frozen
+class LabelSelectorRequirement:
+    key: LabelKey
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: Optional[tuple[str, ...]] = None
+
+
+@attrs.frozen
+class LabelSelector:
+    match_labels: Optional[Labels] = None
+    match_expressions: Optional[tuple[LabelSelectorRequirement, ...]] = None
+
+
+@attrs.frozen
+class PodAffinityTerm:
+    topology_key: LabelKey
+    label_selector: Optional[LabelSelector] = None
+    namespaces: Optional[tuple[DNSLabel, ...]] = None
+    namespace_selector: Optional[LabelSelector] = None
+    match_label_keys: Optional[tuple[LabelKey, ...]] = None
+    mismatch_label_keys: Optional[tuple[LabelKey, ...]] = None
+
+
+@attrs.frozen
+class WeightedPodAffinityTerm:
+    weight: Weight
+    pod_affinity_term: PodAffinityTerm
+
+
+@attrs.frozen
+class PodAffinity:
+    """core/v1 PodAffinity and PodAntiAffinity (the same fields)."""
+    required_during_scheduling_ignored_during_execution: Optional[tuple[PodAffinityTerm, ...]] = None
+    preferred_during_scheduling_ignored_during_execution: Optional[tuple[WeightedPodAffinityTerm, ...]] = None
+
+
+@attrs.frozen
 class Affinity:
-    """A core/v1 Affinity: its three parts are checked by name; their contents pass through."""
-    node_affinity: Optional[dict] = None
-    pod_affinity: Optional[dict] = None
-    pod_anti_affinity: Optional[dict] = None
+    """A core/v1 Affinity, typed to the last field so that a typo fails at render, not at apply."""
+    node_affinity: Optional[NodeAffinity] = None
+    pod_affinity: Optional[PodAffinity] = None
+    pod_anti_affinity: Optional[PodAffinity] = None
 
 
 @attrs.frozen

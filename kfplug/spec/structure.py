@@ -122,6 +122,18 @@ def is_invalid(value) -> bool:
     return value is _INVALID
 
 
+def unstructure(value):
+    """The YAML data of a model value: camelCase keys, fields left out when None (the inverse of structure)."""
+    if attrs.has(type(value)):
+        return {_key(field): unstructure(getattr(value, field.name)) for field in attrs.fields(type(value))
+                if getattr(value, field.name) is not None}
+    if isinstance(value, tuple):
+        return [unstructure(item) for item in value]
+    if isinstance(value, dict):
+        return {key: unstructure(item) for key, item in value.items()}
+    return value
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -147,7 +159,8 @@ def _unknown(key, fields, exclude) -> str:
 def _did_you_mean(word: str, options: list[str]) -> str:
     import difflib  # only for a spec with a mistake in it
 
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    same_but_case = [option for option in options if option.lower() == word.lower()]
+    close = same_but_case or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

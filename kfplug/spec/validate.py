@@ -192,6 +192,7 @@ def _check_placement(spec: Spec, runtime: Runtime) -> Found:
         if placement.node_selector:
             yield from _selector_matches(placement.node_selector, inventory, path + ("nodeSelector",))
         yield from _check_tolerations(placement.tolerations, path)
+        yield from _check_affinity(placement.affinity, path + ("affinity",))
         modules = party.modules if party is not None else (runtime.releases[spec.version].router,)
         for name, override in (placement.modules or {}).items():
             here = path + ("modules", name)
@@ -201,9 +202,14 @@ def _check_placement(spec: Spec, runtime: Runtime) -> Found:
             if override.node_selector:
                 yield from _selector_matches(override.node_selector, inventory, here + ("nodeSelector",))
             yield from _check_tolerations(override.tolerations, here)
+            yield from _check_affinity(override.affinity, here + ("affinity",))
             if override.nodes:
                 yield from _check_nodes(override.nodes, inventory, here + ("nodes",),
                                         _replica_count(runtime.modules[name], party))
+                own = override.affinity
+                if own is not None and (own.node_affinity or own.pod_anti_affinity):
+                    yield here + ("nodes",), ("sets the module's nodeAffinity and podAntiAffinity itself; "
+                                              "give either nodes or affinity.nodeAffinity/podAntiAffinity")
 
 
 def _check_tolerations(tolerations, path: tuple) -> Found:
@@ -215,6 +221,63 @@ def _check_tolerations(tolerations, path: tuple) -> Found:
             yield here + ("operator",), "a toleration without a key must have operator Exists"
         if toleration.toleration_seconds is not None and toleration.effect != "NoExecute":
             yield here + ("tolerationSeconds",), "applies only with effect NoExecute"
+
+
+REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+
+
+def _check_affinity(affinity, path: tuple) -> Found:
+    """What the types cannot say: operators and their values, node field selectors, empty terms."""
+    if affinity is None:
+        return
+    node = affinity.node_affinity
+    if node is not None:
+        required = node.required_during_scheduling_ignored_during_execution
+        if required is not None:
+            terms = path + ("nodeAffinity", REQUIRED, "nodeSelectorTerms")
+            if not required.node_selector_terms:
+                yield terms, "needs at least one term"
+            for i, term in enumerate(required.node_selector_terms):
+                yield from _check_node_term(term, terms + (i,))
+        for i, preferred in enumerate(node.preferred_during_scheduling_ignored_during_execution or ()):
+            yield from _check_node_term(preferred.preference, path + ("nodeAffinity", PREFERRED, i, "preference"))
+    for part, name in ((affinity.pod_affinity, "podAffinity"), (affinity.pod_anti_affinity, "podAntiAffinity")):
+        if part is None:
+            continue
+        for i, term in enumerate(part.required_during_scheduling_ignored_during_execution or ()):
+            yield from _check_pod_term(term, path + (name, REQUIRED, i))
+        for i, weighted in enumerate(part.preferred_during_scheduling_ignored_during_execution or ()):
+            yield from _check_pod_term(weighted.pod_affinity_term, path + (name, PREFERRED, i, "podAffinityTerm"))
+
+
+def _check_node_term(term, path: tuple) -> Found:
+    if not term.match_expressions and not term.match_fields:
+        yield path, "an empty term matches no node; give matchExpressions or matchFields"
+    for i, requirement in enumerate(term.match_expressions or ()):
+        yield from _check_requirement(requirement, path + ("matchExpressions", i))
+    for i, requirement in enumerate(term.match_fields or ()):
+        here = path + ("matchFields", i)
+        if requirement.key != "metadata.name":
+            yield here + ("key",), f"{requirement.key!r}: a node field selector supports only metadata.name"
+        elif requirement.operator not in ("In", "NotIn") or len(requirement.values or ()) != 1:
+            yield here, "metadata.name takes operator In or NotIn and exactly one value (one term per node)"
+
+
+def _check_pod_term(term, path: tuple) -> Found:
+    for selector, name in ((term.label_selector, "labelSelector"), (term.namespace_selector, "namespaceSelector")):
+        for i, requirement in enumerate((selector.match_expressions or ()) if selector else ()):
+            yield from _check_requirement(requirement, path + (name, "matchExpressions", i))
+
+
+def _check_requirement(requirement, path: tuple) -> Found:
+    values, operator = requirement.values or (), requirement.operator
+    if operator in ("In", "NotIn") and not values:
+        yield path + ("values",), f"operator {operator} needs at least one value"
+    elif operator in ("Exists", "DoesNotExist") and values:
+        yield path + ("values",), f"must be empty when operator is {operator}"
+    elif operator in ("Gt", "Lt") and (len(values) != 1 or not values[0].removeprefix("-").isdigit()):
+        yield path + ("values",), f"operator {operator} takes exactly one integer value (quoted)"
 
 
 def _replica_count(module, party) -> int:

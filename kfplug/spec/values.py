@@ -107,14 +107,20 @@ def ip_address(value) -> str:
     return value
 
 
+def label_key(value) -> str:
+    """A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters."""
+    value = _expect_str(value)
+    prefix, _, name = value.rpartition("/")
+    if not _LABEL_NAME.fullmatch(name) or (prefix and not _is_subdomain(prefix)):
+        raise ValueError(f"{value!r} is not a valid label key")
+    return value
+
+
 def label_map(value) -> dict:
     if not isinstance(value, dict):
         raise ValueError(f"expected a mapping of labels, got {_kind(value)}")
     for key, val in value.items():
-        name = key.rpartition("/")[2]
-        prefix = key.rpartition("/")[0]
-        if not _LABEL_NAME.fullmatch(name) or (prefix and not _is_subdomain(prefix)):
-            raise ValueError(f"{key!r} is not a valid label key")
+        label_key(key)
         if not isinstance(val, str) or not _LABEL_VALUE.fullmatch(val):
             raise ValueError(f"label {key}: {val!r} is not a valid label value (a string; quote numbers)")
     return value
@@ -142,6 +148,12 @@ def positive_int(value) -> int:
     return value
 
 
+def weight(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise ValueError(f"expected a weight from 1 to 100, got {value!r}")
+    return value
+
+
 def absolute_path(value) -> str:
     value = _expect_str(value)
     if not value.startswith("/") or "/../" in value + "/":
@@ -157,6 +169,8 @@ NodePort = Annotated[int, node_port]
 Endpoint = Annotated[str, endpoint]
 IPAddress = Annotated[str, ip_address]
 Labels = Annotated[dict, label_map]
+LabelKey = Annotated[str, label_key]
+Weight = Annotated[int, weight]
 ImagePrefix = Annotated[str, image_prefix]
 PositiveInt = Annotated[int, positive_int]
 AbsolutePath = Annotated[str, absolute_path]
