@@ -95,8 +95,10 @@ CASES = [
      "spec.defaults.namespace", "'namespace' is not allowed here", 8),
     ("routes-on-fate", spec("routes: all\n" + TWO_PARTIES),
      "spec.routes", "only the kuscia runtime takes routes", 8),
-    ("kuscia-not-yet", spec(TWO_PARTIES, HEAD.replace("runtime: fate", "runtime: kuscia")),
-     "spec.runtime", "runtime 'kuscia' is not implemented yet", 6),
+    ("master-on-fate", spec("master: {id: hq}\n" + TWO_PARTIES),
+     "spec.master", "only the kuscia runtime has a master", 8),
+    ("kuscia-field-on-fate", spec("parties:\n  - id: 9999\n    protocol: TLS\n"),
+     "spec.parties[0].protocol", "a kuscia field; the fate runtime does not take it", 10),
     ("bad-label-value", spec("parties:\n  - id: 9999\n    placement: {nodeSelector: {fedai.hostname: 1}}\n"),
      "spec.parties[0].placement.nodeSelector", "not a valid label value", 10),
     # placement, storage, ingress (the per-party patches)

@@ -2,5 +2,6 @@
 
 from .catalog import Runtime
 from .fate import FATE
+from .kuscia import KUSCIA
 
-RUNTIMES: dict[str, Runtime] = {FATE.name: FATE}
+RUNTIMES: dict[str, Runtime] = {FATE.name: FATE, KUSCIA.name: KUSCIA}

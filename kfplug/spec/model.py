@@ -215,6 +215,19 @@ class Security:
 
 
 @attrs.frozen
+class Capacity:
+    """Kuscia's schedulable capacity of a lite (kuscia.yaml `capacity`); runk needs it."""
+    cpu: Optional[Quantity] = None
+    memory: Optional[Quantity] = None
+    pods: Optional[Quantity] = None
+    storage: Optional[Quantity] = None
+    ephemeral_storage: Optional[Quantity] = None
+
+
+Protocol = Literal["NOTLS", "TLS", "MTLS"]
+
+
+@attrs.frozen
 class Party:
     id: PartyId
     namespace: Optional[DNSLabel] = None
@@ -229,7 +242,16 @@ class Party:
     secrets: Optional[dict[str, SecretRef]] = None
     resources: Optional[dict[str, Resources]] = None
     security: Optional[Security] = None
+    # kuscia lites only
+    protocol: Optional[Protocol] = None
+    key_secret: Optional[SecretRef] = None
+    deploy_token_secret: Optional[SecretRef] = None
+    runtime: Optional[Literal["runk", "runp"]] = None
+    capacity: Optional[Capacity] = None
 
+
+KUSCIA_FIELDS = ("protocol", "key_secret", "deploy_token_secret", "runtime", "capacity")
+FATE_FIELDS = ("modules", "replicas", "storage", "ingress", "secrets")
 
 # Fields a party has and `defaults` may not set.
 PARTY_IDENTITY = ("id", "namespace", "cluster", "endpoint")
@@ -249,6 +271,26 @@ class Exchange:
 
 
 @attrs.frozen
+class Master:
+    """Kuscia's master domain (centralized mode): embedded k3s, controllers, gateway."""
+    id: PartyId = "kuscia-system"
+    namespace: Optional[DNSLabel] = None
+    cluster: Optional[DNSLabel] = None
+    expose: Optional[Expose] = None
+    endpoint: Optional[Endpoint] = None
+    protocol: Optional[Protocol] = None
+    key_secret: Optional[SecretRef] = None
+    datastore: Optional[SecretRef] = None
+    security: Optional[Security] = None
+
+
+@attrs.frozen
+class Route:
+    source: DNSLabel = attrs.field(metadata={"key": "from"})
+    destination: DNSLabel = attrs.field(metadata={"key": "to"})
+
+
+@attrs.frozen
 class Spec:
     runtime: Literal["fate", "kuscia"]
     version: str
@@ -258,8 +300,8 @@ class Spec:
     nodes: Optional[tuple[Node, ...]] = None
     defaults: Optional[Party] = None
     exchange: Optional[Exchange] = None
-    master: Optional[dict[str, Any]] = None
-    routes: Any = None
+    master: Optional[Master] = None
+    routes: Optional[Literal["all"] | tuple[Route, ...]] = None
 
 
 @attrs.frozen

@@ -10,6 +10,8 @@ from .model import Cluster, Federation
 
 DEFAULT_CLUSTER = "default"
 EXCHANGE_NAMESPACE = "fate-exchange"
+MASTER_NAMESPACE = "kuscia-master"
+DEFAULT_PROTOCOL = "NOTLS"  # as upstream's Kubernetes manifests; see README (Kuscia)
 
 
 def merge(base, override):
@@ -44,15 +46,26 @@ def resolve(federation: Federation, locator, issues: list) -> Federation:
     for index, party in enumerate(spec.parties):
         party = merge(spec.defaults, party)
         prefix = runtime.namespace_prefix if runtime else ""
-        parties.append(attrs.evolve(
+        party = attrs.evolve(
             party,
             namespace=party.namespace or f"{prefix}{party.id}",
             cluster=cluster_of(party, ("spec", "parties", index)),
-            modules=party.modules if party.modules is not None else (release.modules if release else ()),
-        ))
+        )
+        if spec.runtime == "kuscia":
+            party = attrs.evolve(party, protocol=party.protocol or DEFAULT_PROTOCOL, runtime=party.runtime or "runk")
+        else:
+            party = attrs.evolve(party, modules=party.modules if party.modules is not None
+                                 else (release.modules if release else ()))
+        parties.append(party)
     exchange = spec.exchange
     if exchange is not None:
         exchange = attrs.evolve(exchange, namespace=exchange.namespace or EXCHANGE_NAMESPACE,
                                 cluster=cluster_of(exchange, ("spec", "exchange")))
+    master = spec.master
+    if master is not None:
+        default_protocol = spec.defaults.protocol if spec.defaults else None
+        master = attrs.evolve(master, namespace=master.namespace or MASTER_NAMESPACE,
+                              cluster=cluster_of(master, ("spec", "master")),
+                              protocol=master.protocol or default_protocol or DEFAULT_PROTOCOL)
     return attrs.evolve(federation, spec=attrs.evolve(
-        spec, clusters=clusters, parties=tuple(parties), exchange=exchange))
+        spec, clusters=clusters, parties=tuple(parties), exchange=exchange, master=master))

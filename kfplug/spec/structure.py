@@ -61,8 +61,12 @@ class Structurer:
             return _INVALID
         origin = typing.get_origin(tp)
         if origin in (Union, types.UnionType):
-            (inner,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
-            return self.convert(inner, value, path)
+            inner = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+            if len(inner) > 1:  # e.g. `all` or a list: the list type takes lists, the first other type the rest
+                lists = [arg for arg in inner if typing.get_origin(arg) is tuple]
+                others = [arg for arg in inner if arg not in lists]
+                inner = lists[:1] if isinstance(value, list) and lists else others[:1] or lists[:1]
+            return self.convert(inner[0], value, path)
         if origin is Annotated:
             base, check = typing.get_args(tp)[:2]
             value = self.convert(base, value, path)

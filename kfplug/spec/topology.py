@@ -13,6 +13,7 @@ from ..runtimes.catalog import Peer
 from .model import Spec
 
 EXCHANGE = "exchange"
+MASTER = "master"  # Kuscia's master: overlay directory and party label
 
 
 @attrs.frozen
@@ -33,6 +34,10 @@ def members(spec: Spec, router: str, router_port: int) -> list[Member]:
     if spec.exchange is not None:
         ex = spec.exchange
         out.append(Member(ex.id, EXCHANGE, ex.namespace, ex.cluster, ex.endpoint, ("spec", "exchange"),
+                          router, router_port))
+    if spec.master is not None:
+        ms = spec.master
+        out.append(Member(ms.id, MASTER, ms.namespace, ms.cluster, ms.endpoint, ("spec", "master"),
                           router, router_port))
     for index, party in enumerate(spec.parties):
         out.append(Member(party.id, party.id, party.namespace, party.cluster, party.endpoint,

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from ..diagnostics import Issue, format_path
 from ..runtimes import RUNTIMES
 from ..runtimes.catalog import Runtime
-from .model import Federation, Party, Spec
+from . import kuscia
+from .model import KUSCIA_FIELDS, Federation, Party, Spec
 from .structure import camel, did_you_mean
 from .topology import links, members, reach
 
@@ -21,7 +22,7 @@ def validate(federation: Federation, locator) -> list[Issue]:
     found = list(_check_runtime(spec))
     runtime = RUNTIMES.get(spec.runtime)
     if not found and runtime is not None:
-        for check in CHECKS:
+        for check in CHECKS[runtime.name]:
             found += check(spec, runtime)
     return [locator.issue(path, message.removeprefix(WARNING), "warning" if message.startswith(WARNING) else "error")
             for path, message in found]
@@ -38,10 +39,22 @@ def _check_runtime(spec: Spec) -> Found:
                                    f"{', '.join(runtime.releases)})"
     if not spec.parties:
         yield ("spec", "parties"), "at least one party is required"
+    if runtime.name == "fate":
+        yield from _no_kuscia_fields(spec)
+
+
+def _no_kuscia_fields(spec: Spec) -> Found:
     if spec.master is not None:
-        yield ("spec", "master"), f"only the kuscia runtime has a master"
+        yield ("spec", "master"), "only the kuscia runtime has a master"
     if spec.routes is not None:
-        yield ("spec", "routes"), f"only the kuscia runtime takes routes; {runtime.name} derives them"
+        yield ("spec", "routes"), "only the kuscia runtime takes routes; fate derives them"
+    holders = [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
+    if spec.defaults is not None:
+        holders.insert(0, (("spec", "defaults"), spec.defaults))
+    for path, party in holders:
+        for field in KUSCIA_FIELDS:
+            if getattr(party, field) is not None:
+                yield path + (camel(field),), "a kuscia field; the fate runtime does not take it"
 
 
 def _check_ids(spec: Spec, runtime: Runtime) -> Found:
@@ -49,6 +62,8 @@ def _check_ids(spec: Spec, runtime: Runtime) -> Found:
     named = [(("spec", "parties", i), p.id) for i, p in enumerate(spec.parties)]
     if spec.exchange is not None:
         named.insert(0, (("spec", "exchange"), spec.exchange.id))
+    if spec.master is not None:
+        named.insert(0, (("spec", "master"), spec.master.id))
     for path, party_id in named:
         try:
             runtime.party_id(party_id)
@@ -173,6 +188,8 @@ def _check_exposure(spec: Spec, runtime: Runtime) -> Found:
 def _exposures(spec: Spec):
     if spec.exchange is not None:
         yield ("spec", "exchange"), spec.exchange.expose, spec.exchange.cluster
+    if spec.master is not None:
+        yield ("spec", "master"), spec.master.expose, spec.master.cluster
     for index, party in enumerate(spec.parties):
         yield ("spec", "parties", index), party.expose, party.cluster
 
@@ -358,5 +375,12 @@ def _check_ingress(spec: Spec, runtime: Runtime) -> Found:
             seen.setdefault(host, where)
 
 
-CHECKS = [_check_ids, _check_clusters, _check_modules, _check_reachability, _check_exposure,
-          _check_placement, _check_storage, _check_ingress]
+def _kuscia(check):
+    return lambda spec, runtime: check(spec)
+
+
+CHECKS = {
+    "fate": [_check_ids, _check_clusters, _check_modules, _check_reachability, _check_exposure,
+             _check_placement, _check_storage, _check_ingress],
+    "kuscia": [_check_ids, _check_clusters, _check_exposure, *map(_kuscia, kuscia.CHECKS)],
+}

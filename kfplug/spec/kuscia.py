@@ -1,0 +1,131 @@
+"""Semantic checks of a Kuscia federation (centralized: one master, lite domains).
+Each yields (path, message), as the checks in `validate`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import format_path
+from .model import FATE_FIELDS, Spec
+from .structure import camel, did_you_mean
+
+Found = Iterator[tuple[tuple, str]]
+RUNK_CAPACITY = ("cpu", "memory", "pods", "storage")
+NOT_YET = ("placement", "resources")  # FATE-side knobs not implemented for Kuscia yet
+
+
+def lite_pairs(spec: Spec) -> list[tuple[str, str]]:
+    """Every ordered (from, to) pair of lites that gets a ClusterDomainRoute, in spec order."""
+    ids = [party.id for party in spec.parties]
+    if spec.routes == "all":
+        return [(a, b) for a in ids for b in ids if a != b]
+    return [(route.source, route.destination) for route in spec.routes or ()]
+
+
+def check_fields(spec: Spec) -> Found:
+    if spec.master is None:
+        yield ("spec", "master"), "required: the kuscia runtime runs one master domain (centralized mode)"
+    if spec.exchange is not None:
+        yield ("spec", "exchange"), "only the fate runtime has an exchange; kuscia lites reach each other " \
+                                    "through routes"
+    holders = [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
+    if spec.defaults is not None:
+        holders.insert(0, (("spec", "defaults"), spec.defaults))
+    for path, party in holders:
+        for field in FATE_FIELDS + NOT_YET:
+            if getattr(party, field) is not None:
+                what = "not implemented for kuscia yet" if field in NOT_YET else "a fate field"
+                yield path + (camel(field),), f"{what}; a kuscia lite takes protocol, keySecret, " \
+                                              f"deployTokenSecret, runtime, capacity, expose, endpoint"
+
+
+def check_lites(spec: Spec) -> Found:
+    for index, party in enumerate(spec.parties):
+        path = ("spec", "parties", index)
+        if party.key_secret is None:
+            yield path + ("keySecret",), "required: the Secret holding this domain's RSA key (key domainKeyData)"
+        if party.runtime == "runk":
+            capacity = party.capacity
+            missing = [name for name in RUNK_CAPACITY if capacity is None or getattr(capacity, name) is None]
+            if missing:
+                yield path + ("capacity",), f"runtime runk needs capacity {', '.join(missing)} " \
+                                            f"(Kuscia cannot detect them for task pods)"
+
+
+def check_master(spec: Spec) -> Found:
+    master = spec.master
+    if master is None:
+        return
+    if master.key_secret is None:
+        yield ("spec", "master", "keySecret"), "required: the Secret holding the master's RSA key " \
+                                               "(key domainKeyData)"
+    if master.datastore is None:
+        yield ("spec", "master", "datastore"), "required: a Secret with the database DSN (key datastoreEndpoint); " \
+                                               "without one the master keeps its state in the pod and loses it"
+    ids = {party.id: index for index, party in enumerate(spec.parties)}
+    if master.id in ids:
+        yield ("spec", "master", "id"), f"domain id {master.id!r} is also spec.parties[{ids[master.id]}].id"
+
+
+def check_key_secrets(spec: Spec) -> Found:
+    """Each domain has its own key: a Secret (by cluster and namespace) is never shared."""
+    seen: dict[tuple, tuple] = {}
+    holders = [(("spec", "master"), spec.master)] if spec.master else []
+    holders += [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
+    for path, holder in holders:
+        if holder.key_secret is None:
+            continue
+        key = (holder.cluster, holder.namespace, holder.key_secret.secret_name)
+        here = path + ("keySecret", "secretName")
+        if key in seen:
+            yield here, f"Secret {key[2]!r} in namespace {key[1]} is already the key of {format_path(seen[key])}; " \
+                        f"each domain needs its own key"
+        seen.setdefault(key, path)
+
+
+def check_routes(spec: Spec) -> Found:
+    if spec.routes is None or spec.routes == "all":
+        return
+    known = [party.id for party in spec.parties]
+    master = spec.master.id if spec.master else None
+    seen: dict[tuple, int] = {}
+    for index, route in enumerate(spec.routes):
+        path = ("spec", "routes", index)
+        for field, value in (("from", route.source), ("to", route.destination)):
+            if value == master:
+                yield path + (field,), f"{value!r} is the master; routes between lites and the master are " \
+                                       f"created by the master itself"
+            elif value not in known:
+                yield path + (field,), f"unknown lite {value!r}" + did_you_mean(value, known)
+        if route.source == route.destination:
+            yield path, f"a route from {route.source!r} to itself"
+        pair = (route.source, route.destination)
+        if pair in seen:
+            yield path, f"duplicate route {route.source} -> {route.destination} (first at spec.routes[{seen[pair]}])"
+        seen.setdefault(pair, index)
+
+
+def check_reachability(spec: Spec) -> Found:
+    """Lites dial the master; a route's source dials its destination. Across clusters: `endpoint`."""
+    master = spec.master
+    if master is None:
+        return
+    far = [p for p in spec.parties if p.cluster != master.cluster]
+    if far and master.endpoint is None:
+        names = ", ".join(f"lite {p.id} (cluster {p.cluster})" for p in far)
+        yield ("spec", "master", "endpoint"), f"required: the master (cluster {master.cluster}) is reached " \
+                                              f"from other clusters by {names}; expose it and give its endpoint"
+    by_id = {p.id: (i, p) for i, p in enumerate(spec.parties)}
+    dialled: dict[str, list[str]] = {}
+    for source, destination in lite_pairs(spec):
+        if source in by_id and destination in by_id and by_id[source][1].cluster != by_id[destination][1].cluster:
+            dialled.setdefault(destination, []).append(source)
+    for destination, sources in dialled.items():
+        index, target = by_id[destination]
+        if target.endpoint is None:
+            names = ", ".join(f"lite {s} (cluster {by_id[s][1].cluster})" for s in sources)
+            yield ("spec", "parties", index, "endpoint"), f"required: lite {destination} (cluster {target.cluster}) " \
+                                                          f"is routed to from other clusters by {names}"
+
+
+CHECKS = (check_fields, check_master, check_lites, check_key_secrets, check_routes, check_reachability)
