@@ -26,6 +26,10 @@ STEPS = (
 
 def compile_plan(federation: Federation) -> Plan:
     spec = federation.spec
+    if spec.runtime == "kuscia":
+        from .kuscia import compile_kuscia
+
+        return compile_kuscia(federation)
     runtime = RUNTIMES[spec.runtime]
     release = runtime.releases[spec.version]
     router = runtime.modules[release.router]

@@ -185,6 +185,10 @@ def _merge_list(target: list, patch: list, merge_key: str, keys: dict) -> None:
 def _set_namespace(obj: dict, namespace: str) -> None:
     if obj["kind"] not in CLUSTER_SCOPED:
         obj["metadata"]["namespace"] = namespace
+    if obj["kind"] in ("RoleBinding", "ClusterRoleBinding"):  # as kustomize: subjects in "default" move along
+        for subject in obj.get("subjects", []):
+            if subject.get("kind") == "ServiceAccount" and subject.get("namespace") == "default":
+                subject["namespace"] = namespace
 
 
 def _add_labels(obj: dict, labels: dict) -> None:

@@ -15,6 +15,7 @@ from .catalog import Module, Release, Runtime
 ENVOY_PORT = 1080  # the gateway: registration, lite <-> master and lite <-> lite traffic
 KUSCIA_API_PORT = 8082
 MASTER, LITE = "kuscia-master", "kuscia-lite"  # workload, Service and app.kubernetes.io/name
+BOOTSTRAP_NAME = "kuscia-bootstrap"  # the Job that applies Domains and routes inside the master
 KUBECTL_IMAGE = "registry.k8s.io/kubectl"
 KUSCIA_IMAGE = "secretflow/kuscia"
 RUNP_IMAGE = "secretflow/kuscia-secretflow"  # runp on Kubernetes runs engines in-process (not verified: tag)

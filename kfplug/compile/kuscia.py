@@ -1,0 +1,206 @@
+"""Federation -> Plan for Kuscia (centralized): overlays/master and one overlay per lite.
+
+Each overlay: Namespace, the generated non-secret kuscia.yaml (ConfigMap kuscia-config),
+patches naming the user's Secrets, images, exposure and NetworkPolicies. The master
+overlay also carries the Domain and ClusterDomainRoute objects (ConfigMap kuscia-resources)
+and the bootstrap Job that applies them inside the master's embedded k3s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..plan import MANAGED_BY, NAME, PART_OF, PARTY, ConfigMapGen, Image, Overlay, Patch, Plan, Resource
+from ..runtimes import kuscia as catalog
+from ..spec.kuscia import lite_pairs
+from ..spec.model import Federation, Party
+from ..spec.topology import MASTER, members
+from ..yamlio import dump
+from . import exposure, party
+from .context import PartyContext, workload_patch
+from .kuscia_network import network_policies
+
+CRD_VERSION = "kuscia.secretflow/v1alpha1"
+BOOTSTRAP = catalog.BOOTSTRAP_NAME
+SECRET_VOLUMES = {"keySecret": ("domain-key", "key_secret"), "datastore": ("datastore", "datastore"),
+                  "deployTokenSecret": ("deploy-token", "deploy_token_secret")}
+
+
+def compile_kuscia(federation: Federation) -> Plan:
+    spec = federation.spec
+    runtime = catalog.KUSCIA
+    release = runtime.releases[spec.version]
+    overlays = []
+    for member in members(spec, catalog.LITE, catalog.ENVOY_PORT):
+        holder = spec.master if member.name == MASTER else spec.parties[member.path[2]]
+        module = runtime.modules[catalog.MASTER if member.name == MASTER else catalog.LITE]
+        ctx = PartyContext(federation=federation, runtime=runtime, release=release, member=member, party=holder,
+                           modules=(module,), peers=(), default_route=None, neighbours=())
+        overlays.append(_overlay(ctx))
+    by_cluster: dict[str, list[str]] = {}
+    for overlay in overlays:
+        by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
+    clusters = {c.name: tuple(by_cluster[c.name]) for c in spec.clusters if c.name in by_cluster}
+    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters)
+
+
+def _overlay(ctx: PartyContext) -> Overlay:
+    is_master = ctx.member.name == MASTER
+    parts = [*party.namespace(ctx), _config(ctx), *_secret_patches(ctx), *party.pull_settings(ctx),
+             *exposure.exposure(ctx), *network_policies(ctx)]
+    if is_master:
+        parts += _bootstrap(ctx)
+    elif ctx.party.runtime == "runp":
+        parts.append(workload_patch("runp.yaml", ctx.modules[0], pod={"automountServiceAccountToken": False}))
+    return Overlay(
+        name=ctx.member.name,
+        namespace=ctx.member.namespace,
+        cluster=ctx.member.cluster,
+        bases=("kuscia/master",) if is_master else ("kuscia/lite",),
+        labels={MANAGED_BY: "kfplug", PART_OF: ctx.federation.metadata.name, PARTY: ctx.member.name},
+        images=_images(ctx, is_master),
+        config_maps=tuple(p for p in parts if isinstance(p, ConfigMapGen)),
+        patches=tuple(p for p in parts if isinstance(p, Patch)),
+        resources=tuple(p for p in parts if isinstance(p, Resource)),
+    )
+
+
+def _images(ctx: PartyContext, is_master: bool) -> tuple[Image, ...]:
+    """The Kuscia image (kuscia-secretflow for a runp lite) and, for the master, the bootstrap's kubectl."""
+    registry = ctx.spec.images.registry if ctx.spec.images else None
+    kuscia = catalog.RUNP_IMAGE if getattr(ctx.party, "runtime", None) == "runp" else catalog.KUSCIA_IMAGE
+    wanted = [(catalog.KUSCIA_IMAGE, kuscia)] + ([(catalog.KUBECTL_IMAGE, catalog.KUBECTL_IMAGE)] if is_master else [])
+    out = []
+    for name, source in wanted:
+        repository, tag = ctx.release.images[source]
+        if registry:
+            repository = f"{registry}/{repository.rsplit('/', 1)[-1]}"
+        out.append(Image(name, repository, tag))
+    return tuple(out)
+
+
+def master_endpoint(master, lite: Party) -> str:
+    """What a lite dials to register: the master's Service in its cluster, else its `endpoint`."""
+    address = f"{catalog.MASTER}.{master.namespace}.svc.cluster.local:{catalog.ENVOY_PORT}" \
+        if lite.cluster == master.cluster else master.endpoint
+    return f"{catalog.scheme(master.protocol)}://{address}"
+
+
+def _config(ctx: PartyContext) -> ConfigMapGen:
+    holder, module = ctx.party, ctx.modules[0]
+    if ctx.member.name == MASTER:
+        text = catalog.master_config(holder.id, holder.protocol)
+    else:
+        capacity = holder.capacity
+        values = {} if capacity is None else {
+            key: _number_or_text(getattr(capacity, field)) for key, field in (
+                ("cpu", "cpu"), ("memory", "memory"), ("pods", "pods"), ("storage", "storage"),
+                ("ephemeralStorage", "ephemeral_storage")) if getattr(capacity, field) is not None}
+        text = catalog.lite_config(holder.id, holder.protocol, master_endpoint(ctx.spec.master, holder),
+                                   holder.runtime, holder.namespace, values)
+    return ConfigMapGen("kuscia-config", module.name, {"kuscia.yaml": text})
+
+
+def _number_or_text(quantity: str) -> int | str:
+    """`4` and `500` as upstream's kuscia.yaml writes them (plain numbers); `8Gi` as text."""
+    text = str(quantity)
+    return int(text) if text.isdigit() else text
+
+
+def deploy_token_secret(lite: Party) -> str:
+    return lite.deploy_token_secret.secret_name if lite.deploy_token_secret else "kuscia-deploy-token"
+
+
+def _secret_patches(ctx: PartyContext):
+    """The base's Secret volumes get the user's Secret names (a lite's token Secret has a default name)."""
+    holder = ctx.party
+    names = {"domain-key": holder.key_secret.secret_name}
+    if ctx.member.name == MASTER:
+        names["datastore"] = holder.datastore.secret_name
+    else:
+        names["deploy-token"] = deploy_token_secret(holder)
+    volumes = [{"name": volume, "secret": {"secretName": name}} for volume, name in names.items()]
+    yield workload_patch("secrets.yaml", ctx.modules[0], pod={"volumes": volumes})
+
+
+# --- Domain and ClusterDomainRoute, and the Job that applies them in the master's k3s -------------
+
+def kuscia_resources(federation: Federation) -> list[dict]:
+    """One Domain per lite, one ClusterDomainRoute per routed pair (no lite -> master routes:
+    the master creates those when a Domain appears)."""
+    spec = federation.spec
+    labels = {MANAGED_BY: "kfplug", PART_OF: federation.metadata.name}
+    lites = {p.id: p for p in spec.parties}
+    out = [{"apiVersion": CRD_VERSION, "kind": "Domain", "metadata": {"name": p.id, "labels": labels},
+            "spec": {"authCenter": {"authenticationType": "Token", "tokenGenMethod": "RSA-GEN"}}}
+           for p in spec.parties]
+    for source, destination in lite_pairs(spec):
+        out.append(_route(labels, lites[source], lites[destination]))
+    return out
+
+
+def _route(labels: dict, source: Party, destination: Party) -> dict:
+    if source.cluster == destination.cluster:
+        host, port = f"{catalog.LITE}.{destination.namespace}.svc.cluster.local", catalog.ENVOY_PORT
+    else:
+        host, _, text = destination.endpoint.rpartition(":")
+        host, port = host.strip("[]"), int(text)
+    tls = destination.protocol != "NOTLS"
+    return {"apiVersion": CRD_VERSION, "kind": "ClusterDomainRoute",
+            "metadata": {"name": f"{source.id}-{destination.id}", "labels": labels},
+            "spec": {"source": source.id, "destination": destination.id, "interConnProtocol": "kuscia",
+                     "endpoint": {"host": host, "ports": [{"name": "http", "protocol": "HTTP", "pathPrefix": "/",
+                                                           "isTLS": tls, "port": port}]},
+                     "authenticationType": "Token",
+                     "tokenConfig": {"tokenGenMethod": "RSA-GEN", "rollingUpdatePeriod": 86400}}}
+
+
+def _bootstrap(ctx: PartyContext):
+    text = "".join(("---\n" if i else "") + dump(obj) for i, obj in enumerate(kuscia_resources(ctx.federation)))
+    yield ConfigMapGen("kuscia-resources", BOOTSTRAP, {"resources.yaml": text})
+    namespace = ctx.member.namespace
+    meta = {"name": BOOTSTRAP, "labels": {NAME: BOOTSTRAP}}
+    yield Resource("bootstrap-serviceaccount.yaml", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta})
+    yield Resource("bootstrap-role.yaml", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+                  {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+                  {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": [catalog.MASTER],
+                   "verbs": ["get"]}]})
+    yield Resource("bootstrap-rolebinding.yaml", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": BOOTSTRAP},
+        "subjects": [{"kind": "ServiceAccount", "name": BOOTSTRAP, "namespace": namespace}]})
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    yield Resource("bootstrap-job.yaml", _job(f"{BOOTSTRAP}-{digest}", namespace))
+
+
+APPLY = 'printf "%s" "$1" | kubectl apply -f -'  # runs in the master container, against its k3s
+
+
+def _job(name: str, namespace: str) -> dict:
+    """Wait for the master pod, then pipe the objects into `kubectl apply` inside it. The kubectl
+    image has no shell: the objects reach the command line through $(KUSCIA_RESOURCES)."""
+    def container(container_name: str, args: list[str], env: list | None = None) -> dict:
+        out = {"name": container_name, "image": f"{catalog.KUBECTL_IMAGE}:v1.33.3", "imagePullPolicy": "IfNotPresent",
+               "args": args, "env": [{"name": "KUBECACHEDIR", "value": "/tmp/kube-cache"}, *(env or [])],
+               "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+               "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                   "capabilities": {"drop": ["ALL"]}},
+               "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+        return out
+
+    wait = container("wait-for-master", [
+        "wait", f"--namespace={namespace}", "--for=condition=Ready", "pod",
+        f"--selector={NAME}={catalog.MASTER}", "--timeout=900s"])
+    apply = container("apply", [
+        "exec", f"--namespace={namespace}", f"deployment/{catalog.MASTER}", f"--container={catalog.MASTER}",
+        "--", "sh", "-c", APPLY, "sh", "$(KUSCIA_RESOURCES)"],
+        [{"name": "KUSCIA_RESOURCES",
+          "valueFrom": {"configMapKeyRef": {"name": "kuscia-resources", "key": "resources.yaml"}}}])
+    pod = {"serviceAccountName": BOOTSTRAP, "automountServiceAccountToken": True, "restartPolicy": "OnFailure",
+           "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
+                               "seccompProfile": {"type": "RuntimeDefault"}},
+           "initContainers": [wait], "containers": [apply], "volumes": [{"name": "tmp", "emptyDir": {}}]}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "labels": {NAME: BOOTSTRAP}},
+            "spec": {"backoffLimit": 20, "template": {"metadata": {"labels": {NAME: BOOTSTRAP}}, "spec": pod}}}

@@ -1,0 +1,87 @@
+"""Kuscia NetworkPolicies: deny by default, then allow what a centralized federation needs.
+
+- every pod: DNS to kube-dns; pods of one namespace reach each other (runk task pods and their lite);
+- a lite's gateway (1080): from the master and from the lites routed to it, out to the master and
+  to the lites it routes to, and to the API server (runk creates pods there);
+- the master's gateway (1080): from the lites; the master dials out anywhere (its datastore's
+  address is inside a Secret); the bootstrap Job dials the API server only.
+A peer in another cluster (or an exposed gateway) is matched by its port, or its IP when given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..plan import NAME, Part
+from ..runtimes.kuscia import BOOTSTRAP_NAME, ENVOY_PORT, LITE, MASTER
+from ..spec.kuscia import lite_pairs
+from ..spec.topology import MASTER as MASTER_OVERLAY
+from .context import PartyContext
+from .network import DNS_PEERS, DNS_PORTS, NAMESPACE_NAME, _host_cidr, _named, _policy, _tcp
+
+API_SERVER_PORTS = _tcp([443, 6443])  # the API server's address is not known here: by port
+
+
+def network_policies(ctx: PartyContext) -> Iterator[Part]:
+    security = ctx.party.security
+    if security is not None and security.network_policy is False:
+        return
+    yield _policy(ctx, "default-deny", "kuscia", {}, ingress=[], egress=[])
+    yield _policy(ctx, "allow-dns", "kuscia", {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
+    yield _policy(ctx, "allow-within-namespace", "kuscia", {},
+                  ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
+    if ctx.member.name == MASTER_OVERLAY:
+        yield from _master(ctx)
+    else:
+        yield from _lite(ctx)
+
+
+def _master(ctx: PartyContext) -> Iterator[Part]:
+    master, lites = ctx.party, ctx.spec.parties
+    sources = None if _exposed(master) else _gateways(ctx, lites, LITE)
+    yield _policy(ctx, MASTER, MASTER, _named(MASTER),
+                  ingress=[_from(sources, ENVOY_PORT)], egress=[{}])
+    yield _policy(ctx, BOOTSTRAP_NAME, BOOTSTRAP_NAME, _named(BOOTSTRAP_NAME),
+                  egress=[{"ports": API_SERVER_PORTS}])
+
+
+def _lite(ctx: PartyContext) -> Iterator[Part]:
+    lite, spec = ctx.party, ctx.spec
+    by_id = {p.id: p for p in spec.parties}
+    pairs = lite_pairs(spec)
+    callers = [by_id[s] for s, d in pairs if d == lite.id]
+    callees = [by_id[d] for s, d in pairs if s == lite.id]
+    sources = None if _exposed(lite) else _gateways(ctx, callers, LITE)
+    if sources is not None:
+        sources += _gateways(ctx, [spec.master], MASTER) or []
+    egress = [_to(ctx, spec.master, MASTER), *(_to(ctx, p, LITE) for p in callees)]
+    if lite.runtime == "runk":
+        egress.append({"ports": API_SERVER_PORTS})
+    yield _policy(ctx, LITE, LITE, _named(LITE), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
+
+
+def _exposed(holder) -> bool:
+    return holder.expose is not None and holder.expose.type not in (None, "ClusterIP")
+
+
+def _gateways(ctx: PartyContext, holders, module: str) -> list[dict] | None:
+    """Peers in this cluster by namespace and labels; None (anyone) when one lives in another cluster."""
+    if any(h.cluster != ctx.member.cluster for h in holders):
+        return None
+    return [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: h.namespace}},
+             "podSelector": {"matchLabels": {NAME: module}}} for h in holders]
+
+
+def _from(sources: list[dict] | None, port: int) -> dict:
+    rule = {"ports": _tcp([port])}
+    return rule if sources is None else {"from": sources, **rule}
+
+
+def _to(ctx: PartyContext, holder, module: str) -> dict:
+    if holder.cluster == ctx.member.cluster:
+        return {"to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: holder.namespace}},
+                        "podSelector": {"matchLabels": {NAME: module}}}], "ports": _tcp([ENVOY_PORT])}
+    host, _, port = holder.endpoint.rpartition(":")
+    rule: dict = {"ports": _tcp([int(port)])}
+    cidr = _host_cidr(host.strip("[]"))
+    return {"to": [{"ipBlock": {"cidr": cidr}}], **rule} if cidr else rule
