@@ -193,7 +193,7 @@ def _job(name: str, namespace: str) -> dict:
     wait = container("wait-for-master", [
         "wait", f"--namespace={namespace}", "--for=condition=Ready", "pod",
         f"--selector={NAME}={catalog.MASTER}", "--timeout=900s"])
-    apply = container("apply", [
+    apply = container(BOOTSTRAP, [
         "exec", f"--namespace={namespace}", f"deployment/{catalog.MASTER}", f"--container={catalog.MASTER}",
         "--", "sh", "-c", APPLY, "sh", "$(KUSCIA_RESOURCES)"],
         [{"name": "KUSCIA_RESOURCES",

@@ -3,8 +3,9 @@
 - every pod: DNS to kube-dns; pods of one namespace reach each other (runk task pods and their lite);
 - a lite's gateway (1080): from the master and from the lites routed to it, out to the master and
   to the lites it routes to, and to the API server (runk creates pods there);
-- the master's gateway (1080): from the lites; the master dials out anywhere (its datastore's
-  address is inside a Secret); the bootstrap Job dials the API server only.
+- the master's gateway (1080): from the lites; the master dials the lites of its cluster and its
+  datastore on 3306 or 5432, at any address (the DSN is inside a Secret); the bootstrap Job dials
+  the API server only.
 A peer in another cluster (or an exposed gateway) is matched by its port, or its IP when given.
 """
 
@@ -20,6 +21,7 @@ from .context import PartyContext
 from .network import DNS_PEERS, DNS_PORTS, NAMESPACE_NAME, _host_cidr, _named, _policy, _tcp
 
 API_SERVER_PORTS = _tcp([443, 6443])  # the API server's address is not known here: by port
+DATASTORE_PORTS = _tcp([3306, 5432])  # MySQL, PostgreSQL: the DSN (and so the host) is inside a Secret
 
 
 def network_policies(ctx: PartyContext) -> Iterator[Part]:
@@ -39,8 +41,9 @@ def network_policies(ctx: PartyContext) -> Iterator[Part]:
 def _master(ctx: PartyContext) -> Iterator[Part]:
     master, lites = ctx.party, ctx.spec.parties
     sources = None if _exposed(master) else _gateways(ctx, lites, LITE)
-    yield _policy(ctx, MASTER, MASTER, _named(MASTER),
-                  ingress=[_from(sources, ENVOY_PORT)], egress=[{}])
+    near = [lite for lite in lites if lite.cluster == master.cluster]
+    egress = [_to(ctx, lite, LITE) for lite in near] + [{"ports": DATASTORE_PORTS}]
+    yield _policy(ctx, MASTER, MASTER, _named(MASTER), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
     yield _policy(ctx, BOOTSTRAP_NAME, BOOTSTRAP_NAME, _named(BOOTSTRAP_NAME),
                   egress=[{"ports": API_SERVER_PORTS}])
 

@@ -1,0 +1,256 @@
+"""Kuscia (centralized): the objects built from examples/kuscia-centralized and from variants of it.
+
+The example is built by the real kustomize (the `built` fixture); variants go through the
+in-process build, which tests/test_krm.py holds equal to kustomize for every example.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import SPECS
+from kfplug import api
+from objects import pod_spec
+from test_policy import STRANGER, Pod, can_connect
+
+EXAMPLE = "kuscia-centralized"
+NAME, PARTY = "app.kubernetes.io/name", "kfplug.dev/party"
+SECRET_KEYS = ("domainKeyData", "datastoreEndpoint", "liteDeployToken")
+COMMON = {"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "Deployment",
+          "NetworkPolicy"}
+
+
+def overlay(built, name: str) -> list[dict]:
+    return built[(EXAMPLE, f"overlays/{name}")]
+
+
+def find(objects, kind: str, name_prefix: str) -> dict:
+    (found,) = [o for o in objects if o["kind"] == kind and o["metadata"]["name"].startswith(name_prefix)]
+    return found
+
+
+def kuscia_yaml(objects) -> dict:
+    return yaml.safe_load(find(objects, "ConfigMap", "kuscia-config-")["data"]["kuscia.yaml"])
+
+
+def resources(objects) -> list[dict]:
+    return list(yaml.safe_load_all(find(objects, "ConfigMap", "kuscia-resources-")["data"]["resources.yaml"]))
+
+
+def variant(tmp_path: Path, old: str, new: str) -> list[dict]:
+    text = SPECS[EXAMPLE].read_text()
+    assert old in text
+    spec = tmp_path / "federation.yaml"
+    spec.write_text(text.replace(old, new))
+    return api.build_objects(api.load(spec))
+
+
+def test_each_domain_gets_its_objects_in_its_namespace(built):
+    expected = {"master": ("kuscia-master", COMMON | {"Job"}), "alice": ("lite-alice", COMMON),
+                "bob": ("lite-bob", COMMON)}
+    for name, (namespace, kinds) in expected.items():
+        objects = overlay(built, name)
+        assert {o["kind"] for o in objects} == kinds, name
+        assert {o["metadata"].get("namespace", namespace) for o in objects} == {namespace}
+        assert all(o["metadata"]["labels"][PARTY] == name for o in objects)
+    master = overlay(built, "master")
+    assert {o["metadata"]["name"] for o in master if o["kind"] == "Deployment"} == {"kuscia-master"}
+    for lite in ("alice", "bob"):
+        binding = find(overlay(built, lite), "RoleBinding", "kuscia-lite-runk")
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kuscia-lite", "namespace": f"lite-{lite}"}]
+        deployment = find(overlay(built, lite), "Deployment", "kuscia-lite")
+        assert pod_spec(deployment)["serviceAccountName"] == "kuscia-lite"
+
+
+def test_kuscia_yaml_is_derived_and_holds_no_secret_key(built):
+    master = kuscia_yaml(overlay(built, "master"))
+    assert master == {"mode": "master", "domainID": "kuscia-system", "logLevel": "INFO", "protocol": "NOTLS"}
+    alice = kuscia_yaml(overlay(built, "alice"))
+    assert alice["mode"] == "lite" and alice["domainID"] == "alice"
+    assert alice["masterEndpoint"] == "http://kuscia-master.kuscia-master.svc.cluster.local:1080"
+    assert alice["runtime"] == "runk" and alice["runk"] == {"namespace": "lite-alice", "kubeconfigFile": ""}
+    assert alice["capacity"] == {"cpu": 4, "memory": "8Gi", "pods": 500, "storage": "100Gi"}
+    for config in (master, alice):
+        assert not set(SECRET_KEYS) & set(config)
+
+
+def test_domains_and_routes_for_every_ordered_pair_of_lites(built):
+    objects = resources(overlay(built, "master"))
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("Domain", "alice"), ("Domain", "bob"),
+        ("ClusterDomainRoute", "alice-bob"), ("ClusterDomainRoute", "bob-alice")]
+    route = objects[2]["spec"]
+    assert route["source"] == "alice" and route["destination"] == "bob"
+    assert route["endpoint"] == {"host": "kuscia-lite.lite-bob.svc.cluster.local", "ports": [
+        {"name": "http", "protocol": "HTTP", "pathPrefix": "/", "isTLS": False, "port": 1080}]}
+    assert route["authenticationType"] == "Token" and route["tokenConfig"]["tokenGenMethod"] == "RSA-GEN"
+    assert objects[0]["spec"]["authCenter"] == {"authenticationType": "Token", "tokenGenMethod": "RSA-GEN"}
+
+
+def test_bootstrap_job_applies_the_objects_inside_the_master(built):
+    master = overlay(built, "master")
+    job = find(master, "Job", "kuscia-bootstrap-")
+    pod = pod_spec(job)
+    (apply,) = pod["containers"]
+    assert apply["image"] == "registry.k8s.io/kubectl:v1.33.3"
+    assert apply["args"][:4] == ["exec", "--namespace=kuscia-master", "deployment/kuscia-master",
+                                 "--container=kuscia-master"]
+    assert apply["args"][-1] == "$(KUSCIA_RESOURCES)"
+    (env,) = [e for e in apply["env"] if e["name"] == "KUSCIA_RESOURCES"]
+    assert env["valueFrom"]["configMapKeyRef"]["name"] == find(master, "ConfigMap", "kuscia-resources-")["metadata"]["name"]
+    assert pod["initContainers"][0]["args"][0] == "wait"
+    role = find(master, "Role", "kuscia-bootstrap")
+    assert {(tuple(r["resources"]), tuple(r["verbs"])) for r in role["rules"]} == {
+        (("pods",), ("get", "list", "watch")), (("pods/exec",), ("create",)), (("deployments",), ("get",))}
+
+
+def test_a_changed_route_set_names_a_new_job(tmp_path, built):
+    before = find(overlay(built, "master"), "Job", "kuscia-bootstrap-")["metadata"]["name"]
+    objects = variant(tmp_path, "routes: all", "routes:\n    - {from: alice, to: bob}")
+    after = find(objects, "Job", "kuscia-bootstrap-")["metadata"]["name"]
+    assert before != after
+    routes = [o for o in resources([o for o in objects if o["metadata"].get("namespace") == "kuscia-master"])
+              if o["kind"] == "ClusterDomainRoute"]
+    assert [r["metadata"]["name"] for r in routes] == ["alice-bob"]
+
+
+def test_tls_sets_the_schemes_and_is_tls(tmp_path):
+    objects = variant(tmp_path, "  defaults:\n", "  defaults:\n    protocol: TLS\n")
+    lite = kuscia_yaml([o for o in objects if o["metadata"].get("namespace") == "lite-alice"])
+    assert lite["masterEndpoint"].startswith("https://") and lite["protocol"] == "TLS"
+    master = [o for o in objects if o["metadata"].get("namespace") == "kuscia-master"]
+    assert kuscia_yaml(master)["protocol"] == "TLS"
+    assert all(r["spec"]["endpoint"]["ports"][0]["isTLS"] for r in resources(master)
+               if r["kind"] == "ClusterDomainRoute")
+
+
+def test_across_clusters_the_endpoints_are_used(tmp_path):
+    text = SPECS[EXAMPLE].read_text()
+    text = text.replace("  master:\n", "  clusters: [{name: hq}, {name: branch}]\n  master:\n"
+                                       "    cluster: hq\n    expose: {type: NodePort, nodePort: 31080}\n"
+                                       "    endpoint: 10.0.0.1:31080\n")
+    text = text.replace("    - id: alice\n", "    - id: alice\n      cluster: hq\n      endpoint: 10.0.0.2:31082\n"
+                                            "      expose: {type: NodePort, nodePort: 31082}\n")
+    text = text.replace("    - id: bob\n", "    - id: bob\n      cluster: branch\n      endpoint: bob.example.org:31081\n"
+                                          "      expose: {type: NodePort, nodePort: 31081}\n")
+    spec = tmp_path / "federation.yaml"
+    spec.write_text(text)
+    objects = api.build_objects(api.load(spec))
+    bob = [o for o in objects if o["metadata"].get("namespace") == "lite-bob"]
+    assert kuscia_yaml(bob)["masterEndpoint"] == "http://10.0.0.1:31080"
+    routes = {r["metadata"]["name"]: r["spec"]["endpoint"] for r in
+              resources([o for o in objects if o["metadata"].get("namespace") == "kuscia-master"])
+              if r["kind"] == "ClusterDomainRoute"}
+    assert routes["alice-bob"]["host"] == "bob.example.org" and routes["alice-bob"]["ports"][0]["port"] == 31081
+    assert routes["bob-alice"]["host"] == "10.0.0.2" and routes["bob-alice"]["ports"][0]["port"] == 31082
+
+
+def test_no_secret_reaches_a_manifest_or_the_environment(built):
+    for name in ("master", "alice", "bob"):
+        objects = overlay(built, name)
+        assert not [o for o in objects if o["kind"] == "Secret"]
+        text = yaml.safe_dump_all(objects)
+        for key in SECRET_KEYS:
+            assert f"{key}:" not in text.replace(f"key: {key}", "").replace(f"path: {key}", "")
+        deployment = next(o for o in objects if o["kind"] == "Deployment")
+        pod = pod_spec(deployment)
+        secret_volumes = {v["name"] for v in pod["volumes"] if "secret" in v}
+        for container in pod["initContainers"] + pod["containers"]:
+            assert not any("valueFrom" in e for e in container.get("env", []))
+            mounted = {m["name"] for m in container.get("volumeMounts", [])} & secret_volumes
+            assert mounted == (secret_volumes if container["name"] == "kuscia-config" else set())
+        conf = next(v for v in pod["volumes"] if v["name"] == "kuscia-conf")
+        assert conf["emptyDir"]["medium"] == "Memory"
+
+
+def test_secret_names_come_from_the_spec(built):
+    volumes = {v["name"]: v["secret"]["secretName"] for o in (overlay(built, "master"), overlay(built, "alice"))
+               for v in pod_spec(find(o, "Deployment", "kuscia-"))["volumes"] if "secret" in v}
+    assert volumes == {"domain-key": "kuscia-alice-key", "datastore": "kuscia-master-datastore",
+                       "deploy-token": "kuscia-deploy-token"}
+    master = {v["name"]: v["secret"] for v in pod_spec(find(overlay(built, "master"), "Deployment", "kuscia-"))["volumes"]
+              if "secret" in v}
+    assert master["domain-key"]["secretName"] == "kuscia-master-key"
+    assert master["datastore"]["items"] == [{"key": "datastoreEndpoint", "path": "datastoreEndpoint"}]
+
+
+HOSTILE = ["plain", "it's ''quoted''", 'dq"uote \\ back', " lead and trail ", "$HOME `id` $(id) ${x}", "a: b # c",
+           "ünïcödé ✓"]
+
+
+def run_init(tmp_path: Path, objects: list[dict], values: dict[str, str], env: dict | None = None):
+    """Run the init container's script from the built Deployment under sh, with its mounts under tmp_path."""
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    init = pod_spec(deployment)["initContainers"][0]
+    script = init["command"][2]
+    for path in ("/run/kuscia-conf", "/etc/kuscia", "/run/secrets/kuscia"):
+        script = script.replace(path, str(tmp_path) + path)
+    (tmp_path / "etc/kuscia").mkdir(parents=True)
+    (tmp_path / "run/kuscia-conf").mkdir(parents=True)
+    (tmp_path / "etc/kuscia/kuscia.yaml").write_text(find(objects, "ConfigMap", "kuscia-config-")["data"]["kuscia.yaml"])
+    for key, value in values.items():
+        directory = tmp_path / "run/secrets/kuscia" / key.lower()
+        directory.mkdir(parents=True)
+        (directory / key).write_text(value + "\n")
+    result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **(env or {})})
+    return result, tmp_path / "run/kuscia-conf/kuscia.yaml"
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_init_script_writes_secret_values_intact(tmp_path, built, value):
+    objects = overlay(built, "alice")
+    result, out = run_init(tmp_path, objects, {"domainKeyData": value, "liteDeployToken": "t0ken"},
+                           {"KUSCIA_LITE_SERVICE_HOST": "10.96.0.53"})
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(out.read_text())
+    assert config["domainKeyData"] == value and config["liteDeployToken"] == "t0ken"
+    assert config["runk"]["dnsServers"] == ["10.96.0.53"] and config["runk"]["namespace"] == "lite-alice"
+    assert (out.stat().st_mode & 0o777) == 0o600
+
+
+def test_init_script_refuses_a_line_break(tmp_path, built):
+    result, _ = run_init(tmp_path, overlay(built, "master"), {"domainKeyData": "a\nb", "datastoreEndpoint": "x"})
+    assert result.returncode == 1 and "domainKeyData holds a line break" in result.stderr
+
+
+def lite_pod(name: str) -> Pod:
+    return Pod(f"lite-{name}", {NAME: "kuscia-lite", PARTY: name}, namespace_labels={
+        "kubernetes.io/metadata.name": f"lite-{name}"})
+
+
+MASTER_POD = Pod("kuscia-master", {NAME: "kuscia-master", PARTY: "master"},
+                 namespace_labels={"kubernetes.io/metadata.name": "kuscia-master"})
+
+
+def test_network_policies_allow_the_gateways_and_nothing_else(built):
+    objects = built[(EXAMPLE, "clusters/default")]
+    alice, bob = lite_pod("alice"), lite_pod("bob")
+    for source, target in ((alice, bob), (bob, alice), (alice, MASTER_POD), (bob, MASTER_POD), (MASTER_POD, alice)):
+        assert can_connect(objects, source, target, 1080), (source.namespace, target.namespace)
+        assert not can_connect(objects, source, target, 8082), (source.namespace, target.namespace)
+    for target in (alice, bob, MASTER_POD):
+        for port in (1080, 8082, 80):
+            assert not can_connect(objects, STRANGER, target, port)
+    task = Pod("lite-alice", {"app": "task"}, namespace_labels={"kubernetes.io/metadata.name": "lite-alice"})
+    assert can_connect(objects, task, alice, 53, "UDP") and can_connect(objects, task, alice, 80)
+    assert not can_connect(objects, task, bob, 1080)
+
+
+def test_one_way_route_opens_one_way(tmp_path):
+    objects = variant(tmp_path, "routes: all", "routes:\n    - {from: alice, to: bob}")
+    alice, bob = lite_pod("alice"), lite_pod("bob")
+    assert can_connect(objects, alice, bob, 1080)
+    assert not can_connect(objects, bob, alice, 1080)
+
+
+def test_runp_lite_mounts_no_token_and_uses_the_runp_image(tmp_path):
+    objects = variant(tmp_path, "    - id: bob\n", "    - id: bob\n      runtime: runp\n")
+    bob = [o for o in objects if o["metadata"].get("namespace") == "lite-bob"]
+    pod = pod_spec(find(bob, "Deployment", "kuscia-lite"))
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["containers"][0]["image"].endswith("/kuscia-secretflow:1.1.0b0")
+    assert "runk" not in kuscia_yaml(bob)
