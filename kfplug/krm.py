@@ -123,6 +123,8 @@ def _select(federation, selection: dict, source: str) -> list[str] | None:
     known = {p.id: p.cluster for p in federation.spec.parties}
     if federation.spec.exchange is not None:
         known["exchange"] = federation.spec.exchange.cluster
+    if federation.spec.master is not None:
+        known["master"] = federation.spec.master.cluster
     if parties is not None:
         wanted = [str(p) for p in parties]
         unknown = [p for p in wanted if p not in known]

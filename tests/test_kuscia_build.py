@@ -254,3 +254,44 @@ def test_runp_lite_mounts_no_token_and_uses_the_runp_image(tmp_path):
     assert pod["automountServiceAccountToken"] is False
     assert pod["containers"][0]["image"].endswith("/kuscia-secretflow:1.1.0b0")
     assert "runk" not in kuscia_yaml(bob)
+
+
+@pytest.mark.parametrize("component", ["master", "lite"])
+def test_base_matches_the_catalog(component):
+    from kfplug.runtimes.kuscia import KUSCIA
+    from test_catalog import REPO, load_all_trusted
+
+    module = KUSCIA.modules[f"kuscia-{component}"]
+    directory = REPO / "bases/kuscia" / component
+    objects = [doc for path in sorted(directory.glob("*.yaml")) if path.name != "kustomization.yaml"
+               for doc in load_all_trusted(path.read_text())]
+    (workload,) = [o for o in objects if pod_spec(o) is not None]
+    assert (workload["kind"], workload["metadata"]["name"]) == (module.kind, module.name)
+    pod = pod_spec(workload)
+    assert pod["containers"][0]["name"] == module.name
+    assert {c["name"]: c["image"].rsplit(":", 1)[0] for c in pod["initContainers"]} == module.init_containers
+    assert pod["containers"][0]["image"] == f"{module.image}:1.1.0b0"
+    service = next(o for o in objects if o["kind"] == "Service")
+    assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == module.ports
+    declared = {p["name"]: p["containerPort"] for p in pod["containers"][0]["ports"]}
+    assert declared == module.ports
+    for obj in objects:
+        assert obj["metadata"]["labels"][NAME] == module.name and "namespace" not in obj["metadata"]
+    configs = {v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v}
+    assert configs == {"kuscia-config"}
+
+
+def test_notls_on_an_exposed_gateway_is_a_warning(tmp_path):
+    text = SPECS[EXAMPLE].read_text().replace(
+        "    datastore:", "    expose: {type: LoadBalancer}\n    datastore:")
+    spec = tmp_path / "federation.yaml"
+    spec.write_text(text)
+    (warning,) = api.warnings(spec)
+    assert warning.path == "spec.master.expose" and "protocol NOTLS on an exposed gateway" in warning.message
+
+
+def test_a_cluster_selection_includes_the_master():
+    from kfplug.krm import _select
+
+    federation = api.load(SPECS[EXAMPLE])
+    assert sorted(_select(federation, {"cluster": "default"}, "f.yaml")) == ["alice", "bob", "master"]

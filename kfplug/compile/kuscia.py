@@ -175,7 +175,9 @@ def _bootstrap(ctx: PartyContext):
     yield Resource("bootstrap-job.yaml", _job(f"{BOOTSTRAP}-{digest}", namespace))
 
 
-APPLY = 'printf "%s" "$1" | kubectl apply -f -'  # runs in the master container, against its k3s
+# Runs in the master container against its embedded k3s; the kubeconfig path is the one Kuscia
+# writes (kuscia issue #216; not verified for 1.1.0b0).
+APPLY = 'printf "%s" "$1" | kubectl --kubeconfig=/home/kuscia/etc/kubeconfig apply -f -'
 
 
 def _job(name: str, namespace: str) -> dict:

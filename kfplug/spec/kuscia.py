@@ -128,4 +128,15 @@ def check_reachability(spec: Spec) -> Found:
                                                           f"is routed to from other clusters by {names}"
 
 
-CHECKS = (check_fields, check_master, check_lites, check_key_secrets, check_routes, check_reachability)
+def check_plain_exposure(spec: Spec) -> Found:
+    """A NOTLS domain behind a NodePort or LoadBalancer: its gateway speaks plain HTTP to the world."""
+    holders = [(("spec", "master"), spec.master)] if spec.master else []
+    holders += [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
+    for path, holder in holders:
+        if holder.protocol == "NOTLS" and holder.expose is not None and holder.expose.type in ("NodePort",
+                                                                                                "LoadBalancer"):
+            yield path + ("expose",), "warning: protocol NOTLS on an exposed gateway: traffic between clusters " \
+                                      "is plain HTTP; consider protocol TLS"
+
+
+CHECKS = (check_plain_exposure, check_fields, check_master, check_lites, check_key_secrets, check_routes, check_reachability)
