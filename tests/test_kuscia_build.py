@@ -38,7 +38,8 @@ def kuscia_yaml(objects) -> dict:
 
 
 def resources(objects) -> list[dict]:
-    return list(yaml.safe_load_all(find(objects, "ConfigMap", "kuscia-resources-")["data"]["resources.yaml"]))
+    data = find(objects, "ConfigMap", "kuscia-resources-")["data"]
+    return [obj for i in range(len(data)) for obj in yaml.safe_load_all(data[f"resources-{i}.yaml"])]
 
 
 def variant(tmp_path: Path, old: str, new: str) -> list[dict]:
@@ -295,3 +296,21 @@ def test_a_cluster_selection_includes_the_master():
 
     federation = api.load(SPECS[EXAMPLE])
     assert sorted(_select(federation, {"cluster": "default"}, "f.yaml")) == ["alice", "bob", "master"]
+
+
+def test_many_routes_are_applied_in_chunks_that_fit_a_command_line(tmp_path):
+    lites = "".join(f"    - {{id: lite{i}, keySecret: {{secretName: key{i}}}}}\n" for i in range(30))
+    text = SPECS[EXAMPLE].read_text()
+    head, _, _ = text.partition("  parties:\n")
+    spec = tmp_path / "federation.yaml"
+    spec.write_text(head + "  parties:\n" + lites + "  routes: all\n")
+    objects = api.build_objects(api.load(spec))
+    master = [o for o in objects if o["metadata"].get("namespace") == "kuscia-master"]
+    data = find(master, "ConfigMap", "kuscia-resources-")["data"]
+    assert len(data) > 1 and all(len(text.encode()) <= 96 * 1024 for text in data.values())
+    assert len([o for o in resources(master) if o["kind"] == "ClusterDomainRoute"]) == 30 * 29
+    pod = pod_spec(find(master, "Job", "kuscia-bootstrap-"))
+    keys = [e["valueFrom"]["configMapKeyRef"]["key"] for c in pod["initContainers"] + pod["containers"]
+            for e in c["env"] if e["name"] == "KUSCIA_RESOURCES"]
+    assert keys == [f"resources-{i}.yaml" for i in range(len(data))]
+    assert resources(master)[0]["kind"] == "Domain"

@@ -101,6 +101,9 @@ CASES = [
                                      "keySecret: {secretName: m-key}, datastore: {secretName: m-db}}\n"),
      "spec.parties[0].endpoint", "required: lite alice (cluster a) is routed to from other clusters by lite bob "
                                  "(cluster b)", 12),
+    ("too-many-routes", spec("parties:\n" + "".join(f"  - {{id: l{i}, keySecret: {{secretName: k{i}}}}}\n"
+                                                 for i in range(36)) + "routes: all\n"),
+     "spec.routes", "1260 routes do not fit the bootstrap ConfigMap (at most 1200)", 47),
     ("namespace-taken-by-master", spec("parties:\n  - {id: alice, namespace: kuscia-master, "
                                        "keySecret: {secretName: a-key}}\n"),
      "spec.parties[0].namespace", "namespace 'kuscia-master' already used in cluster default by spec.master", None),

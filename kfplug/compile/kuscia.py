@@ -155,9 +155,25 @@ def _route(labels: dict, source: Party, destination: Party) -> dict:
                      "tokenConfig": {"tokenGenMethod": "RSA-GEN", "rollingUpdatePeriod": 86400}}}
 
 
+CHUNK = 96 * 1024  # one command-line argument may hold 128 KiB on Linux (MAX_ARG_STRLEN)
+
+
+def resource_chunks(federation: Federation) -> list[str]:
+    """The objects as YAML streams of at most CHUNK bytes each, Domains first."""
+    chunks, current = [], ""
+    for obj in kuscia_resources(federation):
+        text = dump(obj)
+        if current and len(current) + len(text) + 4 > CHUNK:
+            chunks.append(current)
+            current = ""
+        current += ("---\n" if current else "") + text
+    return chunks + [current]
+
+
 def _bootstrap(ctx: PartyContext):
-    text = "".join(("---\n" if i else "") + dump(obj) for i, obj in enumerate(kuscia_resources(ctx.federation)))
-    yield ConfigMapGen("kuscia-resources", BOOTSTRAP, {"resources.yaml": text})
+    chunks = resource_chunks(ctx.federation)
+    files = {f"resources-{i}.yaml": text for i, text in enumerate(chunks)}
+    yield ConfigMapGen("kuscia-resources", BOOTSTRAP, files)
     namespace = ctx.member.namespace
     meta = {"name": BOOTSTRAP, "labels": {NAME: BOOTSTRAP}}
     yield Resource("bootstrap-serviceaccount.yaml", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta})
@@ -171,8 +187,8 @@ def _bootstrap(ctx: PartyContext):
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": BOOTSTRAP},
         "subjects": [{"kind": "ServiceAccount", "name": BOOTSTRAP, "namespace": namespace}]})
-    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-    yield Resource("bootstrap-job.yaml", _job(f"{BOOTSTRAP}-{digest}", namespace))
+    digest = hashlib.sha256("".join(chunks).encode()).hexdigest()[:10]
+    yield Resource("bootstrap-job.yaml", _job(f"{BOOTSTRAP}-{digest}", namespace, list(files)))
 
 
 # Runs in the master container against its embedded k3s; the kubeconfig path is the one Kuscia
@@ -180,29 +196,31 @@ def _bootstrap(ctx: PartyContext):
 APPLY = 'printf "%s" "$1" | kubectl --kubeconfig=/home/kuscia/etc/kubeconfig apply -f -'
 
 
-def _job(name: str, namespace: str) -> dict:
-    """Wait for the master pod, then pipe the objects into `kubectl apply` inside it. The kubectl
-    image has no shell: the objects reach the command line through $(KUSCIA_RESOURCES)."""
-    def container(container_name: str, args: list[str], env: list | None = None) -> dict:
-        out = {"name": container_name, "image": f"{catalog.KUBECTL_IMAGE}:v1.33.3", "imagePullPolicy": "IfNotPresent",
-               "args": args, "env": [{"name": "KUBECACHEDIR", "value": "/tmp/kube-cache"}, *(env or [])],
-               "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
-               "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                   "capabilities": {"drop": ["ALL"]}},
-               "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
-        return out
-
-    wait = container("wait-for-master", [
+def _job(name: str, namespace: str, keys: list[str]) -> dict:
+    """Wait for the master pod, then pipe each chunk into `kubectl apply` inside it, in order (init
+    containers run one after the other; the last chunk is the main container). The kubectl image
+    has no shell: a chunk reaches the command line through $(KUSCIA_RESOURCES)."""
+    wait = _kubectl("wait-for-master", [
         "wait", f"--namespace={namespace}", "--for=condition=Ready", "pod",
         f"--selector={NAME}={catalog.MASTER}", "--timeout=900s"])
-    apply = container(BOOTSTRAP, [
+    applies = [_kubectl(f"apply-{i}" if i < len(keys) - 1 else BOOTSTRAP, [
         "exec", f"--namespace={namespace}", f"deployment/{catalog.MASTER}", f"--container={catalog.MASTER}",
         "--", "sh", "-c", APPLY, "sh", "$(KUSCIA_RESOURCES)"],
-        [{"name": "KUSCIA_RESOURCES",
-          "valueFrom": {"configMapKeyRef": {"name": "kuscia-resources", "key": "resources.yaml"}}}])
+        [{"name": "KUSCIA_RESOURCES", "valueFrom": {"configMapKeyRef": {"name": "kuscia-resources", "key": key}}}])
+        for i, key in enumerate(keys)]
     pod = {"serviceAccountName": BOOTSTRAP, "automountServiceAccountToken": True, "restartPolicy": "OnFailure",
            "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
                                "seccompProfile": {"type": "RuntimeDefault"}},
-           "initContainers": [wait], "containers": [apply], "volumes": [{"name": "tmp", "emptyDir": {}}]}
+           "initContainers": [wait, *applies[:-1]], "containers": applies[-1:],
+           "volumes": [{"name": "tmp", "emptyDir": {}}]}
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "labels": {NAME: BOOTSTRAP}},
             "spec": {"backoffLimit": 20, "template": {"metadata": {"labels": {NAME: BOOTSTRAP}}, "spec": pod}}}
+
+
+def _kubectl(name: str, args: list[str], env: list | None = None) -> dict:
+    return {"name": name, "image": f"{catalog.KUBECTL_IMAGE}:v1.33.3", "imagePullPolicy": "IfNotPresent",
+            "args": args, "env": [{"name": "KUBECACHEDIR", "value": "/tmp/kube-cache"}, *(env or [])],
+            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]}},
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}

@@ -83,7 +83,14 @@ def check_key_secrets(spec: Spec) -> Found:
         seen.setdefault(key, path)
 
 
+MAX_ROUTES = 1200  # the routes travel in one ConfigMap (1 MiB); a route takes about 500-700 bytes
+
+
 def check_routes(spec: Spec) -> Found:
+    count = len(lite_pairs(spec))
+    if count > MAX_ROUTES:
+        yield ("spec", "routes"), f"{count} routes do not fit the bootstrap ConfigMap (at most {MAX_ROUTES}); " \
+                                  f"list the routes you need instead of all"
     if spec.routes is None or spec.routes == "all":
         return
     known = [party.id for party in spec.parties]
