@@ -127,7 +127,11 @@ def _secret_patches(ctx: PartyContext):
 
 def kuscia_resources(federation: Federation) -> list[dict]:
     """One Domain per lite, one ClusterDomainRoute per routed pair (no lite -> master routes:
-    the master creates those when a Domain appears)."""
+    the master creates those when a Domain appears).
+
+    As upstream's add_domain_lite.sh, but without its `domain/<id>` annotation (purpose not checked);
+    routes leave out `requestHeadersToAdd`, whose placeholder upstream's script never fills
+    (research: assumed unnecessary between lites, not verified)."""
     spec = federation.spec
     labels = {MANAGED_BY: "kfplug", PART_OF: federation.metadata.name}
     lites = {p.id: p for p in spec.parties}
