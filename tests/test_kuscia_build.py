@@ -314,3 +314,21 @@ def test_many_routes_are_applied_in_chunks_that_fit_a_command_line(tmp_path):
             for e in c["env"] if e["name"] == "KUSCIA_RESOURCES"]
     assert keys == [f"resources-{i}.yaml" for i in range(len(data))]
     assert resources(master)[0]["kind"] == "Domain"
+
+
+def test_placement_and_resources_patch_the_domain_workloads(tmp_path):
+    text = SPECS[EXAMPLE].read_text()
+    text = text.replace("    datastore:", "    placement: {nodeSelector: {role: coordinator}}\n"
+                        "    resources: {kuscia-master: {requests: {cpu: '2'}, limits: {memory: 8Gi}}}\n    datastore:")
+    text = text.replace("    - id: bob\n", "    - id: bob\n      placement: {tolerations: [{key: fl, operator: Exists}]}\n")
+    spec = tmp_path / "federation.yaml"
+    spec.write_text(text)
+    objects = api.build_objects(api.load(spec))
+    master = pod_spec(next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "kuscia-master"))
+    assert master["nodeSelector"] == {"role": "coordinator"}
+    assert master["containers"][0]["resources"] == {"requests": {"cpu": "2", "memory": "2Gi"},
+                                                    "limits": {"memory": "8Gi"}}
+    bob = pod_spec(next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["namespace"] == "lite-bob"))
+    assert bob["tolerations"] == [{"key": "fl", "operator": "Exists"}]
+    alice = pod_spec(next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["namespace"] == "lite-alice"))
+    assert "tolerations" not in alice and "nodeSelector" not in alice

@@ -104,6 +104,16 @@ CASES = [
     ("too-many-routes", spec("parties:\n" + "".join(f"  - {{id: l{i}, keySecret: {{secretName: k{i}}}}}\n"
                                                  for i in range(36)) + "routes: all\n"),
      "spec.routes", "1260 routes do not fit the bootstrap ConfigMap (at most 1200)", 47),
+    ("resources-unknown-workload", spec("parties:\n  - {id: alice, keySecret: {secretName: a-key}, "
+                                        "resources: {kuscia-lit: {requests: {cpu: '1'}}}}\n"),
+     "spec.parties[0].resources.kuscia-lit", "'kuscia-lit' is not a workload of this domain (it runs kuscia-lite) "
+                                             "(did you mean 'kuscia-lite'?)", 11),
+    ("master-placement-unknown-module", spec("parties:\n" + ALICE, master="master: {keySecret: {secretName: m-key}, "
+                                             "datastore: {secretName: m-db}, placement: {modules: {kuscia-lite: {}}}}\n"),
+     "spec.master.placement.modules.kuscia-lite", "'kuscia-lite' is not a module of this party", 8),
+    ("placement-bad-toleration", spec("parties:\n  - {id: alice, keySecret: {secretName: a-key}, "
+                                      "placement: {tolerations: [{key: gpu, operator: Exists, value: x}]}}\n"),
+     "spec.parties[0].placement.tolerations[0].value", "must be empty when operator is Exists", 11),
     ("namespace-taken-by-master", spec("parties:\n  - {id: alice, namespace: kuscia-master, "
                                        "keySecret: {secretName: a-key}}\n"),
      "spec.parties[0].namespace", "namespace 'kuscia-master' already used in cluster default by spec.master", None),

@@ -16,7 +16,7 @@ from ..spec.kuscia import lite_pairs
 from ..spec.model import Federation, Party
 from ..spec.topology import MASTER, members
 from ..yamlio import dump
-from . import exposure, party
+from . import exposure, party, placement
 from .context import PartyContext, workload_patch
 from .kuscia_network import network_policies
 
@@ -47,7 +47,8 @@ def compile_kuscia(federation: Federation) -> Plan:
 def _overlay(ctx: PartyContext) -> Overlay:
     is_master = ctx.member.name == MASTER
     parts = [*party.namespace(ctx), _config(ctx), *_secret_patches(ctx), *party.pull_settings(ctx),
-             *exposure.exposure(ctx), *network_policies(ctx)]
+             *party.resource_overrides(ctx), *placement.placement(ctx), *exposure.exposure(ctx),
+             *network_policies(ctx)]
     if is_master:
         parts += _bootstrap(ctx)
     elif ctx.party.runtime == "runp":

@@ -11,7 +11,6 @@ from .structure import camel, did_you_mean
 
 Found = Iterator[tuple[tuple, str]]
 RUNK_CAPACITY = ("cpu", "memory", "pods", "storage")
-NOT_YET = ("placement", "resources")  # FATE-side knobs not implemented for Kuscia yet
 
 
 def lite_pairs(spec: Spec) -> list[tuple[str, str]]:
@@ -32,11 +31,22 @@ def check_fields(spec: Spec) -> Found:
     if spec.defaults is not None:
         holders.insert(0, (("spec", "defaults"), spec.defaults))
     for path, party in holders:
-        for field in FATE_FIELDS + NOT_YET:
+        for field in FATE_FIELDS:
             if getattr(party, field) is not None:
-                what = "not implemented for kuscia yet" if field in NOT_YET else "a fate field"
-                yield path + (camel(field),), f"{what}; a kuscia lite takes protocol, keySecret, " \
-                                              f"deployTokenSecret, runtime, capacity, expose, endpoint"
+                yield path + (camel(field),), "a fate field; a kuscia lite takes protocol, keySecret, " \
+                                              "deployTokenSecret, runtime, capacity, expose, endpoint, " \
+                                              "placement, resources, security"
+
+
+def check_resources(spec: Spec) -> Found:
+    """`resources` is keyed by the one workload of the domain: kuscia-master or kuscia-lite."""
+    holders = [(("spec", "master"), spec.master, "kuscia-master")] if spec.master else []
+    holders += [(("spec", "parties", i), p, "kuscia-lite") for i, p in enumerate(spec.parties)]
+    for path, holder, module in holders:
+        for name in holder.resources or {}:
+            if name != module:
+                yield path + ("resources", name), f"{name!r} is not a workload of this domain (it runs {module})" \
+                                                  + did_you_mean(name, [module])
 
 
 def check_lites(spec: Spec) -> Found:
@@ -146,4 +156,4 @@ def check_plain_exposure(spec: Spec) -> Found:
                                       "is plain HTTP; consider protocol TLS"
 
 
-CHECKS = (check_plain_exposure, check_fields, check_master, check_lites, check_key_secrets, check_routes, check_reachability)
+CHECKS = (check_plain_exposure, check_fields, check_resources, check_master, check_lites, check_key_secrets, check_routes, check_reachability)

@@ -281,6 +281,8 @@ class Master:
     protocol: Optional[Protocol] = None
     key_secret: Optional[SecretRef] = None
     datastore: Optional[SecretRef] = None
+    placement: Optional[Placement] = None
+    resources: Optional[dict[str, Resources]] = None
     security: Optional[Security] = None
 
 

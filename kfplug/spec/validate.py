@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ..diagnostics import Issue, format_path
 from ..runtimes import RUNTIMES
 from ..runtimes.catalog import Runtime
+from ..runtimes.kuscia import MASTER as KUSCIA_MASTER
 from . import kuscia
 from .model import KUSCIA_FIELDS, Federation, Party, Spec
 from .structure import camel, did_you_mean
@@ -194,23 +195,26 @@ def _exposures(spec: Spec):
         yield ("spec", "parties", index), party.expose, party.cluster
 
 
-def _placed(spec: Spec):
-    """(path, placement, module names) of every party and the exchange."""
+def _placed(spec: Spec, runtime: Runtime):
+    """(path, placement, its module names, the party or None) of every party, the exchange and the master."""
+    router = runtime.releases[spec.version].router
     if spec.exchange is not None and spec.exchange.placement is not None:
-        yield ("spec", "exchange", "placement"), spec.exchange.placement, None
+        yield ("spec", "exchange", "placement"), spec.exchange.placement, (router,), None
+    if spec.master is not None and spec.master.placement is not None:
+        yield ("spec", "master", "placement"), spec.master.placement, (KUSCIA_MASTER,), None
     for index, party in enumerate(spec.parties):
         if party.placement is not None:
-            yield ("spec", "parties", index, "placement"), party.placement, party
+            modules = party.modules if runtime.name == "fate" else (router,)
+            yield ("spec", "parties", index, "placement"), party.placement, modules, party
 
 
 def _check_placement(spec: Spec, runtime: Runtime) -> Found:
     inventory = {node.name: node.labels or {} for node in spec.nodes or ()}
-    for path, placement, party in _placed(spec):
+    for path, placement, modules, party in _placed(spec, runtime):
         if placement.node_selector:
             yield from _selector_matches(placement.node_selector, inventory, path + ("nodeSelector",))
         yield from _check_tolerations(placement.tolerations, path)
         yield from _check_affinity(placement.affinity, path + ("affinity",))
-        modules = party.modules if party is not None else (runtime.releases[spec.version].router,)
         for name, override in (placement.modules or {}).items():
             here = path + ("modules", name)
             if name not in modules:
@@ -382,5 +386,5 @@ def _kuscia(check):
 CHECKS = {
     "fate": [_check_ids, _check_clusters, _check_modules, _check_reachability, _check_exposure,
              _check_placement, _check_storage, _check_ingress],
-    "kuscia": [_check_ids, _check_clusters, _check_exposure, *map(_kuscia, kuscia.CHECKS)],
+    "kuscia": [_check_ids, _check_clusters, _check_exposure, _check_placement, *map(_kuscia, kuscia.CHECKS)],
 }
