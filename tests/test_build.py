@@ -90,8 +90,6 @@ def test_overlay_objects_live_in_the_party_namespace(built):
 def test_generated_config_and_secret_references_resolve(built):
     """Hash-suffixed names are rewritten in every workload; only named user Secrets stay external."""
     external = {"fate-mysql", "fate-fateboard", "fate-notebook"}  # exchange-star's references
-    kuscia = {"kuscia-master-key", "kuscia-master-datastore", "kuscia-alice-key", "kuscia-bob-key",
-              "kuscia-deploy-token"}  # Kuscia's are always the user's Secrets
     for (example, target), objects in built.items():
         present = {(o["kind"], o["metadata"]["name"]) for o in objects}
         for obj in objects:
@@ -99,8 +97,7 @@ def test_generated_config_and_secret_references_resolve(built):
                 if kind == "Secret" and name in external:
                     assert example in ("exchange-star", "krm-function", "multi-cluster")
                     continue
-                if kind == "Secret" and name in kuscia:
-                    assert example == "kuscia-centralized"
+                if kind == "Secret" and example.startswith("kuscia-"):  # always the user's Secrets
                     continue
                 assert (kind, name) in present, f"{example} {target}: {obj['metadata']['name']} uses missing {kind}/{name}"
 
@@ -109,7 +106,7 @@ def test_images_are_pinned_to_the_release(built):
     for (example, target), objects in built.items():
         tag = {"two-party": "2.0.0-release", "exchange-star": "1.11.2-release",
                "krm-function": "2.0.0-release", "multi-cluster": "1.11.2-release",
-               "kuscia-centralized": "1.1.0b0"}[example]
+               "kuscia-centralized": "1.1.0b0", "kuscia-multi-cluster": "1.1.0b0"}[example]
         for obj in objects:
             for container in (pod_spec(obj) or {}).get("containers", []):
                 image = container["image"]
@@ -163,7 +160,8 @@ def test_cluster_build_is_the_union_of_its_overlays(built, rendered):
         listed = yaml.safe_load((rendered[example] / target / "kustomization.yaml").read_text())["resources"]
         union = [o for resource in listed for o in built[(example, resource.removeprefix("../../"))]]
         assert canonical(objects) == canonical(union), (example, target)
-    assert clusters == 8  # two-party, exchange-star, krm-function's org-a/b, multi-cluster's org-a/b/c, kuscia
+    assert clusters == 10  # two-party, exchange-star, krm-function's org-a/b, multi-cluster's org-a/b/c,
+    # kuscia-centralized, kuscia-multi-cluster's hq/branch
 
 
 def test_secret_files_exist_only_where_generated(rendered):

@@ -332,3 +332,17 @@ def test_placement_and_resources_patch_the_domain_workloads(tmp_path):
     assert bob["tolerations"] == [{"key": "fl", "operator": "Exists"}]
     alice = pod_spec(next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["namespace"] == "lite-alice"))
     assert "tolerations" not in alice and "nodeSelector" not in alice
+
+
+def test_an_exposed_domain_publishes_its_gateway_port_only(tmp_path):
+    objects = variant(tmp_path, "    - id: bob\n", "    - id: bob\n      protocol: TLS\n"
+                                                  "      expose: {type: NodePort, nodePort: 31081}\n")
+    services = {o["metadata"]["name"]: o["spec"] for o in objects
+                if o["kind"] == "Service" and o["metadata"]["namespace"] == "lite-bob"}
+    assert services["kuscia-lite"].get("type", "ClusterIP") == "ClusterIP"
+    assert services["kuscia-lite-gateway"]["type"] == "NodePort"
+    assert services["kuscia-lite-gateway"]["ports"] == [{"name": "envoy", "port": 1080, "targetPort": "envoy",
+                                                          "nodePort": 31081}]
+    assert services["kuscia-lite-gateway"]["selector"] == {NAME: "kuscia-lite"}
+    stranger_can = can_connect(objects, STRANGER, lite_pod("bob"), 1080)
+    assert stranger_can and not can_connect(objects, STRANGER, lite_pod("bob"), 8082)

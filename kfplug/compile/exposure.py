@@ -15,7 +15,7 @@ def exposure(ctx: PartyContext) -> Iterator[Part]:
     router = next(m for m in ctx.modules if m.router)
     spec: dict = {"type": expose.type}
     if expose.node_port is not None:
-        spec["ports"] = [{"port": next(iter(router.ports.values())), "nodePort": expose.node_port}]
+        spec["ports"] = [{"port": router.ports["grpc"], "nodePort": expose.node_port}]
     if expose.load_balancer_ip is not None:
         spec["loadBalancerIP"] = expose.load_balancer_ip
     body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": router.name}, "spec": spec}

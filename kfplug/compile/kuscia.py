@@ -16,7 +16,7 @@ from ..spec.kuscia import lite_pairs
 from ..spec.model import Federation, Party
 from ..spec.topology import MASTER, members
 from ..yamlio import dump
-from . import exposure, party, placement
+from . import party, placement
 from .context import PartyContext, workload_patch
 from .kuscia_network import network_policies
 
@@ -47,7 +47,7 @@ def compile_kuscia(federation: Federation) -> Plan:
 def _overlay(ctx: PartyContext) -> Overlay:
     is_master = ctx.member.name == MASTER
     parts = [*party.namespace(ctx), _config(ctx), *_secret_patches(ctx), *party.pull_settings(ctx),
-             *party.resource_overrides(ctx), *placement.placement(ctx), *exposure.exposure(ctx),
+             *party.resource_overrides(ctx), *placement.placement(ctx), *_gateway_service(ctx),
              *network_policies(ctx)]
     if is_master:
         parts += _bootstrap(ctx)
@@ -78,6 +78,24 @@ def _images(ctx: PartyContext, is_master: bool) -> tuple[Image, ...]:
             repository = f"{registry}/{repository.rsplit('/', 1)[-1]}"
         out.append(Image(name, repository, tag))
     return tuple(out)
+
+
+def _gateway_service(ctx: PartyContext):
+    """An exposed domain gets a second Service, `<workload>-gateway`, with the gateway port only:
+    exposing the main Service would give KusciaAPI (8082), 80 and 53 node ports too."""
+    expose = ctx.party.expose
+    if expose is None or expose.type in (None, "ClusterIP"):
+        return
+    module = ctx.modules[0].name
+    port: dict = {"name": "envoy", "port": catalog.ENVOY_PORT, "targetPort": "envoy"}
+    if expose.node_port is not None:
+        port["nodePort"] = expose.node_port
+    spec: dict = {"type": expose.type, "selector": {NAME: module}, "ports": [port]}
+    if expose.load_balancer_ip is not None:
+        spec["loadBalancerIP"] = expose.load_balancer_ip
+    yield Resource("gateway-service.yaml", {"apiVersion": "v1", "kind": "Service",
+                                            "metadata": {"name": f"{module}-gateway", "labels": {NAME: module}},
+                                            "spec": spec})
 
 
 def master_endpoint(master, lite: Party) -> str:
