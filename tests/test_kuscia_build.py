@@ -346,3 +346,32 @@ def test_an_exposed_domain_publishes_its_gateway_port_only(tmp_path):
     assert services["kuscia-lite-gateway"]["selector"] == {NAME: "kuscia-lite"}
     stranger_can = can_connect(objects, STRANGER, lite_pod("bob"), 1080)
     assert stranger_can and not can_connect(objects, STRANGER, lite_pod("bob"), 8082)
+
+
+def test_across_clusters_gateways_meet_through_the_endpoints(built):
+    """examples/kuscia-multi-cluster: master and alice in hq, bob (exposed) and carol (runp) in branch."""
+    hq = built[("kuscia-multi-cluster", "clusters/hq")]
+    branch = built[("kuscia-multi-cluster", "clusters/branch")]
+    master = Pod("kuscia-master", {NAME: "kuscia-master", PARTY: "master"},
+                 namespace_labels={"kubernetes.io/metadata.name": "kuscia-master"})
+    alice, bob, carol = lite_pod("alice"), lite_pod("bob"), lite_pod("carol")
+    outside = Pod(None, {}, ip="203.0.113.5")
+    master_node = Pod(None, {}, ip="192.168.10.2")
+    assert can_connect(hq, alice, master, 1080) and can_connect(hq, STRANGER, master, 1080)
+    assert not can_connect(hq, STRANGER, master, 8082)
+    assert can_connect(hq, alice, outside, 31081)  # bob's endpoint is a DNS name: by port
+    assert not can_connect(hq, alice, outside, 31080)
+    assert can_connect(branch, bob, master_node, 31080) and can_connect(branch, carol, master_node, 31080)
+    assert not can_connect(branch, bob, outside, 31080)  # the master's endpoint is an IP: only there
+    assert can_connect(branch, carol, bob, 1080) and can_connect(branch, bob, carol, 1080)
+    assert can_connect(branch, STRANGER, bob, 1080) and not can_connect(branch, STRANGER, carol, 1080)
+    assert can_connect(branch, bob, outside, 443) and not can_connect(branch, carol, outside, 443)  # runk vs runp
+    routes = {r["metadata"]["name"]: r["spec"] for r in resources(built[("kuscia-multi-cluster", "overlays/master")])
+              if r["kind"] == "ClusterDomainRoute"}
+    assert set(routes) == {"alice-bob", "carol-bob", "bob-carol"}
+    assert routes["alice-bob"]["endpoint"]["host"] == "bob.branch.example.org"
+    assert routes["alice-bob"]["endpoint"]["ports"][0] == {"name": "http", "protocol": "HTTP", "pathPrefix": "/",
+                                                           "isTLS": True, "port": 31081}
+    assert routes["carol-bob"]["endpoint"]["host"] == "kuscia-lite.lite-bob.svc.cluster.local"
+    carol_config = kuscia_yaml(built[("kuscia-multi-cluster", "overlays/carol")])
+    assert carol_config["masterEndpoint"] == "https://192.168.10.2:31080" and carol_config["runtime"] == "runp"
