@@ -375,3 +375,17 @@ def test_across_clusters_gateways_meet_through_the_endpoints(built):
     assert routes["carol-bob"]["endpoint"]["host"] == "kuscia-lite.lite-bob.svc.cluster.local"
     carol_config = kuscia_yaml(built[("kuscia-multi-cluster", "overlays/carol")])
     assert carol_config["masterEndpoint"] == "https://192.168.10.2:31080" and carol_config["runtime"] == "runp"
+
+
+def test_render_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
+    import os
+    import sys
+
+    trees = []
+    for seed in ("0", "4242"):
+        out = tmp_path / f"out-{seed}"
+        subprocess.run([sys.executable, "-m", "kfplug", "render", str(SPECS["kuscia-multi-cluster"]), "-o", str(out)],
+                       check=True, env={**os.environ, "PYTHONHASHSEED": seed}, cwd=tmp_path)
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert trees[0] == trees[1]
+    assert not [name for name in trees[0] if "/secrets/" in name]  # Kuscia Secrets are the user's

@@ -114,6 +114,8 @@ CASES = [
     ("placement-bad-toleration", spec("parties:\n  - {id: alice, keySecret: {secretName: a-key}, "
                                       "placement: {tolerations: [{key: gpu, operator: Exists, value: x}]}}\n"),
      "spec.parties[0].placement.tolerations[0].value", "must be empty when operator is Exists", 11),
+    ("derived-namespace-too-long", spec("parties:\n  - {id: " + "a" * 60 + ", keySecret: {secretName: a-key}}\n"),
+     "spec.parties[0].id", "would be longer than 63 characters; give a namespace", 11),
     ("namespace-taken-by-master", spec("parties:\n  - {id: alice, namespace: kuscia-master, "
                                        "keySecret: {secretName: a-key}}\n"),
      "spec.parties[0].namespace", "namespace 'kuscia-master' already used in cluster default by spec.master", None),

@@ -52,6 +52,9 @@ def check_resources(spec: Spec) -> Found:
 def check_lites(spec: Spec) -> Found:
     for index, party in enumerate(spec.parties):
         path = ("spec", "parties", index)
+        if len(party.namespace) > 63:  # only a derived one can be: lite-<id>
+            yield path + ("id",), f"the namespace {party.namespace!r} would be longer than 63 characters; " \
+                                  f"give a namespace"
         if party.key_secret is None:
             yield path + ("keySecret",), "required: the Secret holding this domain's RSA key (key domainKeyData)"
         if party.runtime == "runk":
