@@ -22,8 +22,6 @@ from .kuscia_network import network_policies
 
 CRD_VERSION = "kuscia.secretflow/v1alpha1"
 BOOTSTRAP = catalog.BOOTSTRAP_NAME
-SECRET_VOLUMES = {"keySecret": ("domain-key", "key_secret"), "datastore": ("datastore", "datastore"),
-                  "deployTokenSecret": ("deploy-token", "deploy_token_secret")}
 
 
 def compile_kuscia(federation: Federation) -> Plan:
