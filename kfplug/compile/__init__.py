@@ -7,7 +7,7 @@ from ..runtimes import RUNTIMES
 from ..spec.model import Federation
 from ..spec.topology import EXCHANGE, links, members, reach
 from . import config, exposure, ingress, network, party, placement, secrets, storage
-from .context import PartyContext
+from .context import PartyContext, plan_of
 
 # Each step yields the parts it adds to an overlay; a step never reads another's output.
 STEPS = (
@@ -51,11 +51,7 @@ def compile_plan(federation: Federation) -> Plan:
             neighbours=tuple(targets),
         )
         overlays.append(_overlay(ctx))
-    by_cluster: dict[str, list[str]] = {}
-    for overlay in overlays:
-        by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
-    clusters = {c.name: tuple(by_cluster[c.name]) for c in spec.clusters if c.name in by_cluster}
-    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters)
+    return plan_of(federation, runtime, overlays)
 
 
 def _modules(member, spec, runtime, release):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..plan import Patch
+from ..plan import Overlay, Patch, Plan
 from ..runtimes.catalog import Module, Peer, Release, Runtime
 from ..spec.model import Exchange, Federation, Party
 from ..spec.topology import EXCHANGE, Member
@@ -45,3 +45,12 @@ def workload_patch(file: str, module: Module, *, pod: dict | None = None, contai
         body_spec["template"] = {"spec": pod_spec}
     body = {"apiVersion": "apps/v1", "kind": module.kind, "metadata": {"name": module.name}, "spec": body_spec}
     return Patch(file, module.kind, module.name, body)
+
+
+def plan_of(federation: Federation, runtime: Runtime, overlays: list[Overlay]) -> Plan:
+    """The plan of these overlays, with each cluster's overlays in spec order."""
+    by_cluster: dict[str, list[str]] = {}
+    for overlay in overlays:
+        by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
+    clusters = {c.name: tuple(by_cluster[c.name]) for c in federation.spec.clusters if c.name in by_cluster}
+    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters)

@@ -17,7 +17,7 @@ from ..spec.model import Federation, Party
 from ..spec.topology import MASTER, members
 from ..yamlio import dump
 from . import party, placement
-from .context import PartyContext, workload_patch
+from .context import PartyContext, plan_of, workload_patch
 from .kuscia_network import network_policies
 
 CRD_VERSION = "kuscia.secretflow/v1alpha1"
@@ -35,11 +35,7 @@ def compile_kuscia(federation: Federation) -> Plan:
         ctx = PartyContext(federation=federation, runtime=runtime, release=release, member=member, party=holder,
                            modules=(module,), peers=(), default_route=None, neighbours=())
         overlays.append(_overlay(ctx))
-    by_cluster: dict[str, list[str]] = {}
-    for overlay in overlays:
-        by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
-    clusters = {c.name: tuple(by_cluster[c.name]) for c in spec.clusters if c.name in by_cluster}
-    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters)
+    return plan_of(federation, runtime, overlays)
 
 
 def _overlay(ctx: PartyContext) -> Overlay:
