@@ -255,6 +255,7 @@ def test_runp_lite_mounts_no_token_and_uses_the_runp_image(tmp_path):
     assert pod["automountServiceAccountToken"] is False
     assert pod["containers"][0]["image"].endswith("/kuscia-secretflow:1.1.0b0")
     assert "runk" not in kuscia_yaml(bob)
+    assert not [o for o in bob if o["kind"] in ("Role", "RoleBinding")], "a runp lite starts no pods: no runk rights"
 
 
 @pytest.mark.parametrize("component", ["master", "lite"])

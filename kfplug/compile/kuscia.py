@@ -51,13 +51,20 @@ def _overlay(ctx: PartyContext) -> Overlay:
         name=ctx.member.name,
         namespace=ctx.member.namespace,
         cluster=ctx.member.cluster,
-        bases=("kuscia/master",) if is_master else ("kuscia/lite",),
+        bases=_bases(ctx.party, is_master),
         labels={MANAGED_BY: "kfplug", PART_OF: ctx.federation.metadata.name, PARTY: ctx.member.name},
         images=_images(ctx, is_master),
         config_maps=tuple(p for p in parts if isinstance(p, ConfigMapGen)),
         patches=tuple(p for p in parts if isinstance(p, Patch)),
         resources=tuple(p for p in parts if isinstance(p, Resource)),
     )
+
+
+def _bases(holder, is_master: bool) -> tuple[str, ...]:
+    """The master; a lite, with the runk Role and RoleBinding only where runk starts task pods."""
+    if is_master:
+        return ("kuscia/master",)
+    return ("kuscia/lite", "kuscia/runk") if holder.runtime == "runk" else ("kuscia/lite",)
 
 
 def _images(ctx: PartyContext, is_master: bool) -> tuple[Image, ...]:
