@@ -242,7 +242,7 @@ def _job(name: str, namespace: str, keys: list[str]) -> dict:
 
 
 def _kubectl(name: str, args: list[str], env: list | None = None) -> dict:
-    return {"name": name, "image": f"{catalog.KUBECTL_IMAGE}:v1.33.3", "imagePullPolicy": "IfNotPresent",
+    return {"name": name, "image": f"{catalog.KUBECTL_IMAGE}:{catalog.KUBECTL_TAG}", "imagePullPolicy": "IfNotPresent",
             "args": args, "env": [{"name": "KUBECACHEDIR", "value": "/tmp/kube-cache"}, *(env or [])],
             "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,

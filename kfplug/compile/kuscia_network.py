@@ -18,20 +18,20 @@ from ..runtimes.kuscia import BOOTSTRAP_NAME, ENVOY_PORT, LITE, MASTER
 from ..spec.kuscia import lite_pairs
 from ..spec.topology import MASTER as MASTER_OVERLAY
 from .context import PartyContext
-from .network import DNS_PEERS, DNS_PORTS, NAMESPACE_NAME, _host_cidr, _named, _policy, _tcp
+from .network import DNS_PEERS, DNS_PORTS, NAMESPACE_NAME, host_cidr, named, policy, tcp
 
-API_SERVER_PORTS = _tcp([443, 6443])  # the API server's address is not known here: by port
-DATASTORE_PORTS = _tcp([3306, 5432])  # MySQL, PostgreSQL: the DSN (and so the host) is inside a Secret
+API_SERVER_PORTS = tcp([443, 6443])  # the API server's address is not known here: by port
+DATASTORE_PORTS = tcp([3306, 5432])  # MySQL, PostgreSQL: the DSN (and so the host) is inside a Secret
 
 
 def network_policies(ctx: PartyContext) -> Iterator[Part]:
     security = ctx.party.security
     if security is not None and security.network_policy is False:
         return
-    yield _policy(ctx, "default-deny", "kuscia", {}, ingress=[], egress=[])
-    yield _policy(ctx, "allow-dns", "kuscia", {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
-    yield _policy(ctx, "allow-within-namespace", "kuscia", {},
-                  ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
+    yield policy(ctx, "default-deny", "kuscia", {}, ingress=[], egress=[])
+    yield policy(ctx, "allow-dns", "kuscia", {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
+    yield policy(ctx, "allow-within-namespace", "kuscia", {},
+                 ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
     if ctx.member.name == MASTER_OVERLAY:
         yield from _master(ctx)
     else:
@@ -43,9 +43,9 @@ def _master(ctx: PartyContext) -> Iterator[Part]:
     sources = None if _exposed(master) else _gateways(ctx, lites, LITE)
     near = [lite for lite in lites if lite.cluster == master.cluster]
     egress = [_to(ctx, lite, LITE) for lite in near] + [{"ports": DATASTORE_PORTS}]
-    yield _policy(ctx, MASTER, MASTER, _named(MASTER), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
-    yield _policy(ctx, BOOTSTRAP_NAME, BOOTSTRAP_NAME, _named(BOOTSTRAP_NAME),
-                  egress=[{"ports": API_SERVER_PORTS}])
+    yield policy(ctx, MASTER, MASTER, named(MASTER), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
+    yield policy(ctx, BOOTSTRAP_NAME, BOOTSTRAP_NAME, named(BOOTSTRAP_NAME),
+                 egress=[{"ports": API_SERVER_PORTS}])
 
 
 def _lite(ctx: PartyContext) -> Iterator[Part]:
@@ -60,7 +60,7 @@ def _lite(ctx: PartyContext) -> Iterator[Part]:
     egress = [_to(ctx, spec.master, MASTER), *(_to(ctx, p, LITE) for p in callees)]
     if lite.runtime == "runk":
         egress.append({"ports": API_SERVER_PORTS})
-    yield _policy(ctx, LITE, LITE, _named(LITE), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
+    yield policy(ctx, LITE, LITE, named(LITE), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
 
 
 def _exposed(holder) -> bool:
@@ -76,15 +76,15 @@ def _gateways(ctx: PartyContext, holders, module: str) -> list[dict] | None:
 
 
 def _from(sources: list[dict] | None, port: int) -> dict:
-    rule = {"ports": _tcp([port])}
+    rule = {"ports": tcp([port])}
     return rule if sources is None else {"from": sources, **rule}
 
 
 def _to(ctx: PartyContext, holder, module: str) -> dict:
     if holder.cluster == ctx.member.cluster:
         return {"to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: holder.namespace}},
-                        "podSelector": {"matchLabels": {NAME: module}}}], "ports": _tcp([ENVOY_PORT])}
+                        "podSelector": {"matchLabels": {NAME: module}}}], "ports": tcp([ENVOY_PORT])}
     host, _, port = holder.endpoint.rpartition(":")
-    rule: dict = {"ports": _tcp([int(port)])}
-    cidr = _host_cidr(host.strip("[]"))
+    rule: dict = {"ports": tcp([int(port)])}
+    cidr = host_cidr(host.strip("[]"))
     return {"to": [{"ipBlock": {"cidr": cidr}}], **rule} if cidr else rule

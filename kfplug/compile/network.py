@@ -29,31 +29,31 @@ def network_policies(ctx: PartyContext) -> Iterator[Part]:
     security = ctx.party.security
     if security is not None and security.network_policy is False:
         return
-    yield _policy(ctx, "default-deny", ctx.runtime.name, {}, ingress=[], egress=[])
-    yield _policy(ctx, "allow-dns", ctx.runtime.name, {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
+    yield policy(ctx, "default-deny", ctx.runtime.name, {}, ingress=[], egress=[])
+    yield policy(ctx, "allow-dns", ctx.runtime.name, {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
     guarded = [m for m in ctx.modules if m.clients is not None]
     if len(ctx.modules) > 1:
         open_modules = _not_named([m.name for m in guarded])
-        yield _policy(ctx, "allow-within-party", ctx.runtime.name, open_modules,
-                      ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
+        yield policy(ctx, "allow-within-party", ctx.runtime.name, open_modules,
+                     ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
     for module in guarded:
         clients = [name for name in module.clients if ctx.module(name)]
         if clients:
-            yield _policy(ctx, module.name, module.name, _named(module.name), ingress=[{
-                "from": [{"podSelector": _any_of(clients)}], "ports": _tcp(module.ports.values())}])
+            yield policy(ctx, module.name, module.name, named(module.name), ingress=[{
+                "from": [{"podSelector": _any_of(clients)}], "ports": tcp(module.ports.values())}])
     yield from _router(ctx)
     for module in ctx.modules:
         if module.web_port and _published(ctx, module.name):
-            yield _policy(ctx, module.name, module.name, _named(module.name),
-                          ingress=[{"ports": _tcp([module.web_port])}])
+            yield policy(ctx, module.name, module.name, named(module.name),
+                         ingress=[{"ports": tcp([module.web_port])}])
 
 
 def _router(ctx: PartyContext) -> Iterator[Part]:
     router = next(m for m in ctx.modules if m.router)
     port = router.ports["grpc"]
-    yield _policy(ctx, router.name, router.name, _named(router.name),
-                  ingress=[{**_sources(ctx), "ports": _tcp([port])}],
-                  egress=[_egress_to(ctx, peer) for peer in ctx.neighbours] or None)
+    yield policy(ctx, router.name, router.name, named(router.name),
+                 ingress=[{**_sources(ctx), "ports": tcp([port])}],
+                 egress=[_egress_to(ctx, peer) for peer in ctx.neighbours] or None)
 
 
 def _published(ctx: PartyContext, module: str) -> bool:
@@ -78,17 +78,17 @@ def _router_of(peer: Member) -> dict:
 def _egress_to(ctx: PartyContext, peer: Member) -> dict:
     """A neighbour's router: by namespace and labels in this cluster, by address (or port alone) across."""
     if peer.cluster == ctx.member.cluster:
-        return {"to": [_router_of(peer)], "ports": _tcp([peer.router_port])}
+        return {"to": [_router_of(peer)], "ports": tcp([peer.router_port])}
     host, _, port = peer.endpoint.rpartition(":")
     host = host.strip("[]")
-    rule: dict = {"ports": _tcp([int(port)])}
-    cidr = _host_cidr(host)
+    rule: dict = {"ports": tcp([int(port)])}
+    cidr = host_cidr(host)
     if cidr:
         rule = {"to": [{"ipBlock": {"cidr": cidr}}], **rule}
     return rule
 
 
-def _host_cidr(host: str) -> str | None:
+def host_cidr(host: str) -> str | None:
     import ipaddress  # only for cross-cluster endpoints
 
     try:
@@ -98,8 +98,8 @@ def _host_cidr(host: str) -> str | None:
     return f"{address}/{address.max_prefixlen}"
 
 
-def _policy(ctx: PartyContext, name: str, component: str, selector: dict, *,
-            ingress: list | None = None, egress: list | None = None) -> Resource:
+def policy(ctx: PartyContext, name: str, component: str, selector: dict, *,
+           ingress: list | None = None, egress: list | None = None) -> Resource:
     spec: dict = {"podSelector": selector, "policyTypes": []}
     if ingress is not None:
         spec["policyTypes"].append("Ingress")
@@ -114,7 +114,7 @@ def _policy(ctx: PartyContext, name: str, component: str, selector: dict, *,
     return Resource(f"networkpolicy-{name}.yaml", body)
 
 
-def _named(module: str) -> dict:
+def named(module: str) -> dict:
     return {"matchLabels": {NAME: module}}
 
 
@@ -126,5 +126,5 @@ def _not_named(modules: list[str]) -> dict:
     return {"matchExpressions": [{"key": NAME, "operator": "NotIn", "values": modules}]} if modules else {}
 
 
-def _tcp(ports) -> list[dict]:
+def tcp(ports) -> list[dict]:
     return [{"protocol": "TCP", "port": port} for port in ports]

@@ -17,6 +17,7 @@ KUSCIA_API_PORT = 8082
 MASTER, LITE = "kuscia-master", "kuscia-lite"  # workload, Service and app.kubernetes.io/name
 BOOTSTRAP_NAME = "kuscia-bootstrap"  # the Job that applies Domains and routes inside the master
 KUBECTL_IMAGE = "registry.k8s.io/kubectl"
+KUBECTL_TAG = "v1.33.3"
 KUSCIA_IMAGE = "secretflow/kuscia"
 RUNP_IMAGE = "secretflow/kuscia-secretflow"  # runp on Kubernetes runs engines in-process (not verified: tag)
 REGISTRY = "secretflow-registry.cn-hangzhou.cr.aliyuncs.com/secretflow"
@@ -39,7 +40,7 @@ RELEASES = {
     "1.1.0b0": Release("1.1.0b0", (MASTER, LITE), router=LITE, images={
         KUSCIA_IMAGE: (f"{REGISTRY}/kuscia", "1.1.0b0"),
         RUNP_IMAGE: (f"{REGISTRY}/kuscia-secretflow", "1.1.0b0"),
-        KUBECTL_IMAGE: (KUBECTL_IMAGE, "v1.33.3"),
+        KUBECTL_IMAGE: (KUBECTL_IMAGE, KUBECTL_TAG),
     }),
 }
 

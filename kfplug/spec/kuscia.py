@@ -21,21 +21,26 @@ def lite_pairs(spec: Spec) -> list[tuple[str, str]]:
     return [(route.source, route.destination) for route in spec.routes or ()]
 
 
+def fields_set(spec: Spec, fields: tuple[str, ...]) -> Iterator[tuple]:
+    """The path of each of `fields` set in spec.defaults or a party (for fields of the other runtime)."""
+    holders = [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
+    if spec.defaults is not None:
+        holders.insert(0, (("spec", "defaults"), spec.defaults))
+    for path, party in holders:
+        for field in fields:
+            if getattr(party, field) is not None:
+                yield path + (camel(field),)
+
+
 def check_fields(spec: Spec) -> Found:
     if spec.master is None:
         yield ("spec", "master"), "required: the kuscia runtime runs one master domain (centralized mode)"
     if spec.exchange is not None:
         yield ("spec", "exchange"), "only the fate runtime has an exchange; kuscia lites reach each other " \
                                     "through routes"
-    holders = [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
-    if spec.defaults is not None:
-        holders.insert(0, (("spec", "defaults"), spec.defaults))
-    for path, party in holders:
-        for field in FATE_FIELDS:
-            if getattr(party, field) is not None:
-                yield path + (camel(field),), "a fate field; a kuscia lite takes protocol, keySecret, " \
-                                              "deployTokenSecret, runtime, capacity, expose, endpoint, " \
-                                              "placement, resources, security"
+    for path in fields_set(spec, FATE_FIELDS):
+        yield path, "a fate field; a kuscia lite takes protocol, keySecret, deployTokenSecret, runtime, " \
+                    "capacity, expose, endpoint, placement, resources, security"
 
 
 def check_resources(spec: Spec) -> Found:

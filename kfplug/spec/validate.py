@@ -49,13 +49,8 @@ def _no_kuscia_fields(spec: Spec) -> Found:
         yield ("spec", "master"), "only the kuscia runtime has a master"
     if spec.routes is not None:
         yield ("spec", "routes"), "only the kuscia runtime takes routes; fate derives them"
-    holders = [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
-    if spec.defaults is not None:
-        holders.insert(0, (("spec", "defaults"), spec.defaults))
-    for path, party in holders:
-        for field in KUSCIA_FIELDS:
-            if getattr(party, field) is not None:
-                yield path + (camel(field),), "a kuscia field; the fate runtime does not take it"
+    for path in kuscia.fields_set(spec, KUSCIA_FIELDS):
+        yield path, "a kuscia field; the fate runtime does not take it"
 
 
 def _check_ids(spec: Spec, runtime: Runtime) -> Found:
