@@ -18,10 +18,11 @@ test: install tools
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# versions: constraints.txt pins every package (pyproject.toml states what kfplug supports)
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -c constraints.txt pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 tools: $(KUSTOMIZE) $(FLUXBUILD) k8s
