@@ -63,7 +63,7 @@ class Overlay:
     name: str  # directory under overlays/ and the party label
     namespace: str
     cluster: str
-    bases: tuple[str, ...]  # component bases, e.g. "fate/mysql"
+    bases: tuple[str, ...]  # component bases, e.g. "fate/2.0.0/mysql"
     labels: dict[str, str]
     images: tuple[Image, ...] = ()
     replicas: tuple[tuple[str, int], ...] = ()

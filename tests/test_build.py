@@ -126,7 +126,7 @@ def test_exchange_star_routes_every_party_through_the_exchange(built):
             "default": [{"ip": "rollsite.fate-exchange.svc.cluster.local", "port": 9370}]}
         assert set(table["route_table"]) == {party, "default"}
         assert find(objects, "StatefulSet", "fateflow")["spec"]["template"]["spec"]["containers"][0]["image"] \
-            == "federatedai/python:1.11.2-release"
+            == "federatedai/fateflow:1.11.2-release"  # KubeFATE v1.11.2 values, FATE-Builder
     exchange = built[("exchange-star", "overlays/exchange")]
     assert {(o["kind"], o["metadata"]["name"]) for o in exchange if o["kind"] in ("Deployment", "StatefulSet")} \
         == {("Deployment", "rollsite")}
@@ -146,9 +146,9 @@ def test_secret_references_replace_generated_secrets(built):
         volumes = {v["name"]: v for v in find(objects, kind, name)["spec"]["template"]["spec"]["volumes"]}
         assert volumes["mysql-password"]["secret"] == {
             "secretName": "fate-mysql", "items": [{"key": "password", "path": "password"}], "defaultMode": 0o440}
-    board = find(objects, "Deployment", "fateboard")["spec"]["template"]["spec"]["containers"][0]
-    env = {e["name"]: e for e in board["env"]}
-    assert env["SERVER_BOARD_LOGIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "fate-fateboard", "key": "password"}
+    board = {v["name"]: v for v in find(objects, "Deployment", "fateboard")["spec"]["template"]["spec"]["volumes"]}
+    assert board["fateboard-login"]["secret"]["secretName"] == "fate-fateboard"
+    assert [item["key"] for item in board["fateboard-login"]["secret"]["items"]] == ["username", "password"]
 
 
 def test_cluster_build_is_the_union_of_its_overlays(built, rendered):

@@ -13,8 +13,11 @@ from kfplug.yamlio import load_all_trusted
 BASES = REPO / "bases" / "fate"
 
 
-def base_objects(module: str) -> list[dict]:
-    directory = BASES / module
+RELEASE_MODULES = [(version, name) for version, release in RELEASES.items() for name in release.modules]
+
+
+def base_objects(version: str, module: str) -> list[dict]:
+    directory = BASES / version / module
     assert (directory / "kustomization.yaml").is_file(), directory
     objects = []
     for path in sorted(directory.glob("*.yaml")):
@@ -25,10 +28,10 @@ def base_objects(module: str) -> list[dict]:
     return objects
 
 
-@pytest.mark.parametrize("name", sorted(FATE.modules))
-def test_base_matches_catalog(name):
+@pytest.mark.parametrize("version, name", RELEASE_MODULES)
+def test_base_matches_catalog(version, name):
     module = FATE.modules[name]
-    objects = base_objects(name)
+    objects = base_objects(version, name)
     workloads = [o for o in objects if pod_spec(o) is not None]
     assert [(w["kind"], w["metadata"]["name"]) for w in workloads] == [(module.kind, name)]
     workload = workloads[0]
@@ -36,6 +39,8 @@ def test_base_matches_catalog(name):
     assert [c["name"] for c in spec["containers"]][0] == name
     assert {c["name"]: c["image"].rsplit(":", 1)[0] for c in spec.get("initContainers", [])} == module.init_containers
     assert spec["containers"][0]["image"].rsplit(":", 1)[0] == module.image
+    assert spec["containers"][0]["image"] == ":".join(RELEASES[version].images[module.image]), \
+        "a base names its release's own image and tag"
     service = next(o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == name)
     assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == module.ports
     claims = [t["metadata"]["name"] for t in workload["spec"].get("volumeClaimTemplates", [])]
@@ -46,10 +51,10 @@ def test_base_matches_catalog(name):
     assert workload["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
 
 
-@pytest.mark.parametrize("name", sorted(FATE.modules))
-def test_base_consumes_the_secrets_the_catalog_names(name):
+@pytest.mark.parametrize("version, name", RELEASE_MODULES)
+def test_base_consumes_the_secrets_the_catalog_names(version, name):
     module = FATE.modules[name]
-    (workload,) = [o for o in base_objects(name) if pod_spec(o) is not None]
+    (workload,) = [o for o in base_objects(version, name) if pod_spec(o) is not None]
     main = next(c for c in containers(workload) if c["name"] == name)
     secret_env = {e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
                   for e in main.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
@@ -57,9 +62,9 @@ def test_base_consumes_the_secrets_the_catalog_names(name):
     secret_volumes = {v["name"]: v["secret"]["secretName"] for v in pod_spec(workload).get("volumes", [])
                       if "secret" in v}
     assert secret_volumes == {mount.volume: mount.secret for mount in module.secret_mounts}
-    mounted = {m["name"]: m for m in main.get("volumeMounts", [])}
-    for volume in secret_volumes:
-        assert mounted[volume].get("readOnly") is True, f"{name}: {volume} is not mounted read-only"
+    mounts = [m for c in containers(workload) for m in c.get("volumeMounts", []) if m["name"] in secret_volumes]
+    assert {m["name"] for m in mounts} == set(secret_volumes), f"{name}: a secret volume is not mounted"
+    assert all(m.get("readOnly") is True for m in mounts), f"{name}: a secret volume is mounted writable"
 
 
 def test_bases_use_only_config_maps_the_runtime_generates():
@@ -69,8 +74,8 @@ def test_bases_use_only_config_maps_the_runtime_generates():
     for release in RELEASES.values():
         ctx = ConfigInput(party="9999", release=release, modules=release.modules, peers=())
         generated |= {c.name for c in FATE.configure(ctx)}
-    for name in FATE.modules:
-        for obj in base_objects(name):
+    for version, name in RELEASE_MODULES:
+        for obj in base_objects(version, name):
             for kind, ref in references(obj):
                 if kind == "ConfigMap" and ref != "mysql-init":
                     assert ref in generated, f"{name} uses ConfigMap {ref} that nobody generates"
@@ -85,10 +90,24 @@ def test_release_images_cover_every_base_image():
                 assert image in release.images, (release.version, image)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, m in FATE.modules.items() if m.clients is not None))
-def test_a_guarded_module_admits_exactly_the_modules_holding_its_credentials(name):
-    """The NetworkPolicy of a module with `clients` admits only those; they must be the
-    modules whose bases read that module's Secret, so a policy never cuts a real user off."""
-    holders = {m.name for m in FATE.modules.values() if m.name != name
-               and any(FATE.secrets[use.secret].component == name for use in (*m.secrets, *m.secret_mounts))}
-    assert set(FATE.modules[name].clients) == holders
+def test_mysql_admits_exactly_the_modules_holding_its_credentials():
+    """mysql's NetworkPolicy admits only its `clients`; they must be the modules whose bases
+    read its Secret, so a policy never cuts a real user off."""
+    holders = {m.name for m in FATE.modules.values() if m.name != "mysql"
+               and any(FATE.secrets[use.secret].component == "mysql" for use in (*m.secrets, *m.secret_mounts))}
+    assert set(FATE.modules["mysql"].clients["mysql"]) == holders
+
+
+@pytest.mark.parametrize("version", sorted(RELEASES))
+def test_fateflow_http_admits_every_module_configured_to_call_it(version):
+    """FATE-Flow's HTTP port is guarded (its API serves the mysql password); every module whose
+    generated configuration dials it must be among its clients."""
+    from kfplug.runtimes.catalog import ConfigInput
+
+    release = RELEASES[version]
+    port = str(FATE.modules["fateflow"].ports["http"])
+    callers = {config.component for config in FATE.configure(ConfigInput(
+        party="9999", release=release, modules=release.modules, peers=()))
+        if any(port in text for text in config.files.values())}
+    assert callers >= {"fateboard", "client"}
+    assert callers - {"fateflow"} <= set(FATE.modules["fateflow"].clients["http"])

@@ -25,8 +25,8 @@ from conftest import EXAMPLES, REPO, require_tool
 
 VERSIONS = [f"1.{minor}" for minor in range(27, 34)]
 EXCEPTIONS_FILE = Path(__file__).with_name("checkov_exceptions.yaml")
-MODULES = sorted([p.name for p in (REPO / "bases" / "fate").iterdir() if p.is_dir()]
-                 + ["kuscia-master", "kuscia-lite", "kuscia-bootstrap"])
+MODULES = sorted({p.name for p in (REPO / "bases" / "fate").glob("*/*") if p.is_dir()}
+                 | {"kuscia-master", "kuscia-lite", "kuscia-bootstrap"})
 NETWORK_POLICY_CHECKS = {"CKV2_K8S_6"}  # pods without a NetworkPolicy: checked on their own, never excepted
 CHECKOV_TIMEOUT = 300
 

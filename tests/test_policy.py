@@ -25,6 +25,16 @@ NAMESPACE_NAME = "kubernetes.io/metadata.name"
 ROUTERS = {"osx", "rollsite"}
 KUSCIA_GATEWAYS = {"kuscia-master", "kuscia-lite"}
 MYSQL_CLIENTS = {"clustermanager", "nodemanager", "fateflow"}
+FATEFLOW_HTTP_CLIENTS = {"fateflow", "fateboard", "client"}  # its API serves the mysql password unauthenticated
+
+
+def expected_reach(source: str, destination: str) -> list[tuple[int, bool]]:
+    """(port, reachable) inside a party; mysql has no egress at all."""
+    if destination == "mysql":
+        return [(3306, source in MYSQL_CLIENTS)]
+    if destination == "fateflow":
+        return [(9380, source in FATEFLOW_HTTP_CLIENTS), (9360, source != "mysql")]
+    return [(40123, source != "mysql")]  # an egg_pair's ephemeral port
 
 
 @attrs.frozen
@@ -138,18 +148,16 @@ def test_every_party_namespace_denies_by_default(built, example):
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_modules_of_a_party_reach_each_other_but_only_their_clients_reach_mysql(built, example):
+def test_modules_of_a_party_reach_each_other_but_only_their_clients_reach_mysql_and_fateflow_http(built, example):
     for target, objects in cluster_builds(built, example).items():
         everyone = pods(objects)
         for source in everyone:
             for destination in everyone:
                 if source is destination or source.namespace != destination.namespace:
                     continue
-                port = 3306 if module(destination) == "mysql" else 40123  # an egg_pair's ephemeral port
-                expected = module(source) in MYSQL_CLIENTS if module(destination) == "mysql" else \
-                    module(source) != "mysql"
-                assert can_connect(objects, source, destination, port) == expected, \
-                    f"{target}: {module(source)} -> {module(destination)}:{port} in {source.namespace}"
+                for port, expected in expected_reach(module(source), module(destination)):
+                    assert can_connect(objects, source, destination, port) == expected, \
+                        f"{target}: {module(source)} -> {module(destination)}:{port} in {source.namespace}"
             assert can_connect(objects, source, KUBE_DNS, 53, "UDP"), f"{target}: {module(source)} has no DNS"
 
 
@@ -265,7 +273,10 @@ def test_every_pod_meets_the_restricted_profile(built, example):
             assert spec.get("automountServiceAccountToken") is token, where
             assert spec.get("hostNetwork") is not True and spec.get("hostPID") is not True, where
             pod_context = spec.get("securityContext", {})
-            assert pod_context.get("runAsNonRoot") is True, where
+            if spec["containers"][0]["name"] in exceptions_for("runAsUser: 0"):
+                assert pod_context.get("runAsUser") == 0 and "runAsNonRoot" not in pod_context, where
+            else:
+                assert pod_context.get("runAsNonRoot") is True, where
             assert pod_context.get("seccompProfile", {}).get("type") == "RuntimeDefault", where
             for container in containers(workload):
                 at = f"{where} container {container['name']}"

@@ -66,7 +66,7 @@ def _overlay(ctx: PartyContext) -> Overlay:
         name=ctx.member.name,
         namespace=ctx.member.namespace,
         cluster=ctx.member.cluster,
-        bases=tuple(f"{ctx.runtime.name}/{m.name}" for m in ctx.modules),
+        bases=tuple(ctx.release.base(ctx.runtime.name, m.name) for m in ctx.modules),
         labels=labels,
         images=party.images(ctx),
         replicas=party.replicas(ctx),

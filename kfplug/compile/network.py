@@ -2,8 +2,9 @@
 
 - every pod: DNS to kube-dns;
 - inside the party: any module to any other, on any port (eggroll's egg_pair
-  processes listen on ephemeral ports in the nodemanager pods), except modules
-  with a `clients` list (mysql), which accept only those modules on their ports;
+  processes listen on ephemeral ports in the nodemanager pods), except the ports
+  a module guards with `clients` (mysql; fateflow's HTTP API), which accept only
+  those modules; a guarded module reaches the party only if it requires others;
 - the router: its port from peers and the exchange, and out to their routers;
 - a UI published through an Ingress: its web port, from the ingress controller.
 
@@ -31,21 +32,33 @@ def network_policies(ctx: PartyContext) -> Iterator[Part]:
         return
     yield policy(ctx, "default-deny", ctx.runtime.name, {}, ingress=[], egress=[])
     yield policy(ctx, "allow-dns", ctx.runtime.name, {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
-    guarded = [m for m in ctx.modules if m.clients is not None]
+    guarded = [m for m in ctx.modules if m.clients]
     if len(ctx.modules) > 1:
         open_modules = _not_named([m.name for m in guarded])
         yield policy(ctx, "allow-within-party", ctx.runtime.name, open_modules,
-                     ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
+                     ingress=[{"from": [party_pods()]}], egress=[{"to": [party_pods()]}])
     for module in guarded:
-        clients = [name for name in module.clients if ctx.module(name)]
-        if clients:
-            yield policy(ctx, module.name, module.name, named(module.name), ingress=[{
-                "from": [{"podSelector": _any_of(clients)}], "ports": tcp(module.ports.values())}])
+        yield from _guarded(ctx, module)
     yield from _router(ctx)
     for module in ctx.modules:
         if module.web_port and _published(ctx, module.name):
             yield policy(ctx, module.name, module.name, named(module.name),
                          ingress=[{"ports": tcp([module.web_port])}])
+
+
+def _guarded(ctx: PartyContext, module) -> Iterator[Part]:
+    """Each guarded port from its clients only; the module's other ports from the whole party."""
+    ingress = []
+    open_ports = [port for name, port in module.ports.items() if name not in module.clients]
+    if open_ports:
+        ingress.append({"from": [party_pods()], "ports": tcp(open_ports)})
+    for port_name, names in module.clients.items():
+        clients = [name for name in names if ctx.module(name)]
+        if clients:
+            ingress.append({"from": [{"podSelector": _any_of(clients)}], "ports": tcp([module.ports[port_name]])})
+    egress = [{"to": [party_pods()]}] if module.requires else None
+    if ingress or egress:
+        yield policy(ctx, module.name, module.name, named(module.name), ingress=ingress or None, egress=egress)
 
 
 def _router(ctx: PartyContext) -> Iterator[Part]:
@@ -112,6 +125,11 @@ def policy(ctx: PartyContext, name: str, component: str, selector: dict, *,
     body = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": {"name": name, "labels": {NAME: component}}, "spec": spec}
     return Resource(f"networkpolicy-{name}.yaml", body)
+
+
+def party_pods() -> dict:
+    """Every pod of the policy's own namespace (a new dict each time: a shared one would be a YAML alias)."""
+    return {"podSelector": {}}
 
 
 def named(module: str) -> dict:

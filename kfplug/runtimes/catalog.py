@@ -42,7 +42,8 @@ class Module:
     requires: tuple[str, ...] = ()
     secrets: tuple[SecretUse, ...] = ()
     secret_mounts: tuple[SecretMount, ...] = ()
-    clients: tuple[str, ...] | None = None  # the only modules of the party that may connect; None: any
+    # port name -> the only modules of the party that may connect to it; other ports admit the whole party
+    clients: dict[str, tuple[str, ...]] = {}
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -55,6 +56,10 @@ class Release:
     modules: tuple[str, ...]  # the standard set, in deployment order
     router: str
     images: dict[str, tuple[str, str]]  # base image name -> (default repository, tag)
+
+    def base(self, runtime: str, module: str) -> str:
+        """A module's base under bases/: each release has its own (commands and files differ)."""
+        return f"{runtime}/{self.version}/{module}"
 
 
 @attrs.frozen

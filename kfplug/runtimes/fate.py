@@ -1,8 +1,9 @@
 """FATE on eggroll: the catalog for 2.0.0 (osx router) and 1.11.2 (rollsite router),
 and the per-party configuration files (route tables, properties, service_conf).
 
-Secret values never appear here: files carry the placeholder @MYSQL_PASSWORD@,
-which the container substitutes from a Secret-backed env var at start.
+Secret values never appear here: files carry placeholders (@MYSQL_PASSWORD@, the
+fateboard login), which the container fills in from a mounted Secret at start;
+@POD_IP@ becomes the pod's address.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from .catalog import ConfigInput, ConfigMap, Module, Peer, Release, Runtime, Sec
 ROUTER_PORT = 9370
 MYSQL_PASSWORD = SecretMount("mysql", "mysql-password")  # a file: /run/secrets/mysql/password
 PASSWORD_PLACEHOLDER = "@MYSQL_PASSWORD@"
+POD_IP_PLACEHOLDER = "@POD_IP@"  # filled in at start from the downward API (status.podIP)
+FATEBOARD_USERNAME_PLACEHOLDER = "@FATEBOARD_USERNAME@"
+FATEBOARD_PASSWORD_PLACEHOLDER = "@FATEBOARD_PASSWORD@"
+EGGROLL_HOME = "/data/projects/fate/eggroll"  # in the eggroll and fateflow images (FATE-Builder)
+ROLLSITE_SELF = "rollsite"  # rollsite's identity: its own route-table entries use this ip
+EGGROLL_CORES = 16  # cores per job FATE-Flow accounts for on eggroll (KubeFATE's figure)
 WAIT_FOR_MYSQL = {"wait-for-mysql": "mysql"}
 
 MODULES = {
     m.name: m
     for m in (
         Module("mysql", "StatefulSet", "mysql", {"mysql": 3306}, stateful=True,
-               secret_mounts=(MYSQL_PASSWORD,), clients=("clustermanager", "nodemanager", "fateflow")),
+               secret_mounts=(MYSQL_PASSWORD,), clients={"mysql": ("clustermanager", "nodemanager", "fateflow")}),
         Module("osx", "Deployment", "federatedai/osx", {"grpc": ROUTER_PORT}, router=True, scalable=True),
         Module("rollsite", "Deployment", "federatedai/eggroll", {"grpc": ROUTER_PORT}, router=True,
                scalable=True),
@@ -33,11 +40,12 @@ MODULES = {
         Module("fateflow", "StatefulSet", "federatedai/fateflow", {"grpc": 9360, "http": 9380},
                stateful=True, scalable=True, init_containers=WAIT_FOR_MYSQL,
                requires=("mysql", "clustermanager"),
-               secret_mounts=(MYSQL_PASSWORD,)),
+               secret_mounts=(MYSQL_PASSWORD,),
+               # its HTTP API serves the merged configuration, mysql password included, without authentication
+               clients={"http": ("fateflow", "fateboard", "client")}),
         Module("fateboard", "Deployment", "federatedai/fateboard", {"http": 8080}, web_port=8080, scalable=True,
-               requires=("fateflow",),
-               secrets=(SecretUse("fateboard", "SERVER_BOARD_LOGIN_USERNAME", "username"),
-                        SecretUse("fateboard", "SERVER_BOARD_LOGIN_PASSWORD", "password"))),
+               init_containers={"config": "federatedai/fateboard"}, requires=("fateflow",),
+               secret_mounts=(SecretMount("fateboard", "fateboard-login"),)),
         Module("client", "StatefulSet", "federatedai/client", {"http": 20000}, stateful=True,
                web_port=20000, requires=("fateflow",),
                secrets=(SecretUse("client", "NOTEBOOK_HASHED_PASSWORD", "notebook-hashed-password"),)),
@@ -54,12 +62,12 @@ SECRETS = {
 }
 
 
-def _images(tag: str, fateflow_repository: str) -> dict[str, tuple[str, str]]:
+def _images(tag: str) -> dict[str, tuple[str, str]]:
     return {
         "mysql": ("mysql", "8.0.28"),
         "federatedai/osx": ("federatedai/osx", tag),
         "federatedai/eggroll": ("federatedai/eggroll", tag),
-        "federatedai/fateflow": (fateflow_repository, tag),
+        "federatedai/fateflow": ("federatedai/fateflow", tag),
         "federatedai/fateboard": ("federatedai/fateboard", tag),
         "federatedai/client": ("federatedai/client", tag),
     }
@@ -68,10 +76,10 @@ def _images(tag: str, fateflow_repository: str) -> dict[str, tuple[str, str]]:
 RELEASES = {
     "2.0.0": Release("2.0.0", ("mysql", "osx", "clustermanager", "nodemanager", "fateflow",
                                "fateboard", "client"),
-                     router="osx", images=_images("2.0.0-release", "federatedai/fateflow")),
+                     router="osx", images=_images("2.0.0-release")),
     "1.11.2": Release("1.11.2", ("mysql", "rollsite", "clustermanager", "nodemanager", "fateflow",
                                  "fateboard", "client"),
-                      router="rollsite", images=_images("1.11.2-release", "federatedai/python")),
+                      router="rollsite", images=_images("1.11.2-release")),
 }
 
 
@@ -84,6 +92,7 @@ def party_id(value: str) -> str:
 def configure(ctx: ConfigInput) -> list[ConfigMap]:
     """The generated ConfigMaps of one party (or of the exchange)."""
     has = set(ctx.modules)
+    eggroll_3 = ctx.release.version == "2.0.0"
     maps = []
     if "osx" in has:
         maps.append(ConfigMap("osx-config", "osx", {
@@ -93,9 +102,13 @@ def configure(ctx: ConfigInput) -> list[ConfigMap]:
     if "rollsite" in has:
         maps.append(ConfigMap("rollsite-config", "rollsite", {"route_table.json": _route_table(ctx, osx=False)}))
     if has & {"rollsite", "clustermanager", "nodemanager"}:
-        maps.append(ConfigMap("eggroll-config", "eggroll", {"eggroll.properties": _eggroll_properties(ctx)}))
+        files = {"eggroll.properties": _eggroll_properties(ctx)}
+        if eggroll_3 and "nodemanager" in has:  # read beside eggroll.properties; upstream ships it empty
+            files["node-extend-env.properties"] = GENERATED
+        maps.append(ConfigMap("eggroll-config", "eggroll", files))
     if "fateflow" in has:
-        maps.append(ConfigMap("fateflow-config", "fateflow", {"service_conf.yaml": _service_conf(ctx)}))
+        service_conf = _service_conf_2(ctx) if eggroll_3 else _service_conf_1(ctx)
+        maps.append(ConfigMap("fateflow-config", "fateflow", {"service_conf.yaml": service_conf}))
     if "fateboard" in has:
         maps.append(ConfigMap("fateboard-config", "fateboard", {"application.properties": _fateboard_properties()}))
     if "client" in has:
@@ -108,12 +121,15 @@ def _entry(peer: Peer) -> list[dict]:
 
 
 def _route_table(ctx: ConfigInput, osx: bool) -> str:
-    """route_table.json: self -> local services, peers -> their routers, default -> the exchange."""
+    """route_table.json: self -> local services, peers -> their routers, default -> the exchange.
+
+    rollsite handles a call itself only when the entry's ip equals its `eggroll.rollsite.host`
+    (ROLLSITE_SELF); osx learns its own party from `self_party`."""
     table: dict = {}
     if not ctx.exchange:
         local = {"fateflow": [{"ip": "fateflow", "port": 9360}]}
         if not osx:
-            local = {"default": [{"ip": "rollsite", "port": ROUTER_PORT}], **local}
+            local = {"default": [{"ip": ROLLSITE_SELF, "port": ROUTER_PORT}], **local}
         table[ctx.party] = local
     for peer in ctx.peers:
         table[peer.party] = {"default": _entry(peer)}
@@ -129,8 +145,9 @@ def _route_table(ctx: ConfigInput, osx: bool) -> str:
 GENERATED = "# generated by kfplug; do not edit\n"
 
 
-def _properties(pairs: list[tuple[str, object]]) -> str:
-    return GENERATED + "".join(f"{key}={value}\n" for key, value in pairs)
+def _properties(pairs: list[tuple[str, object]], section: str | None = None) -> str:
+    header = f"[{section}]\n" if section else ""
+    return GENERATED + header + "".join(f"{key}={value}\n" for key, value in pairs)
 
 
 def _broker_properties(ctx: ConfigInput) -> str:
@@ -139,6 +156,7 @@ def _broker_properties(ctx: ConfigInput) -> str:
         ("self.party", ctx.party),
         ("open.grpc.tls.server", "false"),
         ("grpc.tls.port", 9883),
+        ("open.http.server", "false"),
         ("http.port", 8807),
         ("deploy.model", "standalone"),
         ("zk.open", "false"),
@@ -152,6 +170,9 @@ def _broker_properties(ctx: ConfigInput) -> str:
 
 
 def _eggroll_properties(ctx: ConfigInput) -> str:
+    """eggroll.properties: read by the JVMs (java.util.Properties) and by eggroll's Python
+    (configparser), which needs the [eggroll] section."""
+    eggroll_3 = ctx.release.version == "2.0.0"
     pairs: list[tuple[str, object]] = []
     if not ctx.exchange:
         pairs += [
@@ -161,22 +182,31 @@ def _eggroll_properties(ctx: ConfigInput) -> str:
              "&characterEncoding=utf8&allowPublicKeyRetrieval=true"),
             ("eggroll.resourcemanager.clustermanager.jdbc.username", "fate"),
             ("eggroll.resourcemanager.clustermanager.jdbc.password", PASSWORD_PLACEHOLDER),
-            ("eggroll.data.dir", "data/"),
-            ("eggroll.logs.dir", "logs/"),
+            ("eggroll.data.dir", f"{EGGROLL_HOME}/data/"),  # egg_pair 3.0 refuses a relative one
+            ("eggroll.logs.dir", f"{EGGROLL_HOME}/logs/"),
             ("eggroll.resourcemanager.clustermanager.host", "clustermanager"),
             ("eggroll.resourcemanager.clustermanager.port", 4670),
             ("eggroll.resourcemanager.nodemanager.port", 4671),
             ("eggroll.resourcemanager.process.tag", ctx.party),
             ("eggroll.session.processors.per.node", 4),
+            ("eggroll.session.start.timeout.ms", 180000),
             ("eggroll.bootstrap.root.script", "bin/eggroll_boot.sh"),
             ("eggroll.resourcemanager.bootstrap.egg_pair.exepath", "bin/roll_pair/egg_pair_bootstrap.sh"),
             ("eggroll.resourcemanager.bootstrap.egg_pair.pythonpath", "python"),
-            ("eggroll.resourcemanager.bootstrap.egg_pair.filepath", "python/eggroll/roll_pair/egg_pair.py"),
         ]
+        if eggroll_3:
+            pairs += [
+                ("eggroll.resourcemanager.bootstrap.egg_pair.filepath", "python/eggroll/computing/egg_pair/egg_pair.py"),
+                # each nodemanager pod advertises its own address (the start script fills in the pod IP)
+                ("eggroll.resourcemanager.nodemanager.host", POD_IP_PLACEHOLDER),
+                ("eggroll.resourcemanager.nodemanager.gpu.num.shell", "nvidia.sh"),
+            ]
+        else:
+            pairs += [("eggroll.resourcemanager.bootstrap.egg_pair.filepath", "python/eggroll/roll_pair/egg_pair.py")]
     if "rollsite" in ctx.modules:
         pairs += [
             ("eggroll.rollsite.coordinator", "fate"),
-            ("eggroll.rollsite.host", "0.0.0.0"),
+            ("eggroll.rollsite.host", ROLLSITE_SELF),
             ("eggroll.rollsite.port", ROUTER_PORT),
             ("eggroll.rollsite.party.id", ctx.party),
             ("eggroll.rollsite.route.table.path", "/etc/fate/rollsite-config/route_table.json"),
@@ -187,46 +217,64 @@ def _eggroll_properties(ctx: ConfigInput) -> str:
             ("eggroll.rollsite.push.batches.per.stream", 10),
             ("eggroll.rollsite.adapter.sendbuf.size", 100000),
         ]
-    return _properties(pairs)
+    return _properties(pairs, section="eggroll")
 
 
-def _service_conf(ctx: ConfigInput) -> str:
-    """fate_flow's service_conf.yaml."""
-    router = ctx.release.router
-    database = {"name": "eggroll_meta", "user": "fate", "passwd": PASSWORD_PLACEHOLDER,
-                "host": "mysql", "port": 3306, "max_connections": 100, "stale_timeout": 30}
-    if router == "osx":
-        conf = {
-            "party_id": ctx.party,
-            "use_registry": False,
-            "fateflow": {"host": "0.0.0.0", "http_port": 9380, "grpc_port": 9360, "proxy_name": "osx"},
-            "database": {"engine": "mysql", "decrypt_key": None, "mysql": database},
-            "default_engines": {"computing": "eggroll", "federation": "osx", "storage": "eggroll"},
-            "federation": {"osx": {"host": "osx", "port": ROUTER_PORT, "mode": "stream"}},
-            "computing": {"eggroll": {"cluster_manager_host": "clustermanager", "cluster_manager_port": 4670}},
-        }
-    else:
-        conf = {
-            "party_id": int(ctx.party),
-            "use_registry": False,
-            "fateflow": {"host": "0.0.0.0", "http_port": 9380, "grpc_port": 9360, "proxy": "rollsite",
-                         "protocol": "default"},
-            "database": database,
-            "default_engines": {"computing": "eggroll", "federation": "eggroll", "storage": "eggroll"},
-            "fate_on_eggroll": {
-                "clustermanager": {"cores_per_node": 16, "nodes": 1},
-                "rollsite": {"host": "rollsite", "port": ROUTER_PORT},
-            },
-            "fateboard": {"host": "fateboard", "port": 8080},
-        }
+def _mysql_database() -> dict:
+    return {"name": "eggroll_meta", "user": "fate", "passwd": PASSWORD_PLACEHOLDER,
+            "host": "mysql", "port": 3306, "max_connections": 100, "stale_timeout": 30}
+
+
+def _service_conf_2(ctx: ConfigInput) -> str:
+    """FATE-Flow 2.0.0's service_conf.yaml, whole: it replaces the image's file, so every section
+    FATE-Flow reads is here (model_store and storage have no default)."""
+    conf = {
+        "party_id": ctx.party,
+        "use_registry": False,
+        "log_level": 20,
+        "fateflow": {"host": POD_IP_PLACEHOLDER, "http_port": 9380, "grpc_port": 9360, "proxy_name": "osx"},
+        "database": {"engine": "mysql", "decrypt_key": None, "mysql": _mysql_database()},
+        "default_engines": {"computing": "eggroll", "federation": "osx", "storage": "eggroll"},
+        "default_provider": {"name": "fate", "version": None, "device": "local"},
+        "computing": {"eggroll": {"cores": EGGROLL_CORES, "nodes": 1, "host": "clustermanager", "port": 4670}},
+        "federation": {"osx": {"host": "osx", "port": ROUTER_PORT, "mode": "stream"}},
+        "storage": {"hdfs": {"name_node": "hdfs://fate-cluster"}},
+        "hook_module": {"client_authentication": "fate_flow.hook.flow.client_authentication",
+                        "site_authentication": "fate_flow.hook.flow.site_authentication",
+                        "permission": "fate_flow.hook.flow.permission"},
+        "authentication": {"client": False, "site": False, "permission": False},
+        "model_store": {"engine": "file", "decrypt_key": None, "file": {"path": None}},
+    }
+    return GENERATED + dump(conf)
+
+
+def _service_conf_1(ctx: ConfigInput) -> str:
+    """FATE-Flow 1.11's service_conf.yaml (read from $FATE_PROJECT_BASE/conf)."""
+    conf = {
+        "party_id": int(ctx.party),
+        "use_registry": False,
+        "fateflow": {"host": POD_IP_PLACEHOLDER, "http_port": 9380, "grpc_port": 9360, "proxy": "rollsite",
+                     "protocol": "default"},
+        "database": _mysql_database(),
+        "default_engines": {"computing": "eggroll", "federation": "eggroll", "storage": "eggroll"},
+        "fate_on_eggroll": {
+            "clustermanager": {"cores_per_node": EGGROLL_CORES, "nodes": 1},
+            "rollsite": {"host": "rollsite", "port": ROUTER_PORT},
+        },
+        "fateboard": {"host": "fateboard", "port": 8080},
+    }
     return GENERATED + dump(conf)
 
 
 def _fateboard_properties() -> str:
-    # Login credentials come from the fateboard Secret through env vars, which Spring ranks higher.
+    # fateboard re-reads this file at every login, so the login is in it: filled in from the
+    # fateboard Secret by the init container, like the mysql password elsewhere.
     return _properties([
         ("server.port", 8080),
         ("fateflow.url", "http://fateflow:9380"),
+        ("server.board.login.username", FATEBOARD_USERNAME_PLACEHOLDER),
+        ("server.board.login.password", FATEBOARD_PASSWORD_PLACEHOLDER),
+        ("server.board.encrypt.enable", "false"),
         ("spring.servlet.encoding.charset", "UTF-8"),
         ("spring.servlet.encoding.enabled", "true"),
         ("server.tomcat.uri-encoding", "UTF-8"),
