@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from conftest import REPO, SPECS
@@ -37,6 +38,9 @@ def test_render_writes_the_layout(tmp_path, spec):
         for deprecated in ("bases:", "commonLabels:", "patchesStrategicMerge:", "patchesJson6902:", "vars:"):
             assert f"\n{deprecated}" not in text
     assert list(out.glob("clusters/*/kustomization.yaml"))
+    for generated_yaml in out.glob("overlays/*/*.yaml"):  # an object shared in the plan must not become an alias
+        events = yaml.parse(generated_yaml.read_text(), Loader=yaml.SafeLoader)
+        assert not [e for e in events if isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None)], generated_yaml
 
 
 def test_render_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
