@@ -6,14 +6,14 @@ KUSTOMIZE_VERSION := v5.8.1
 KUSTOMIZE := $(TOOLS)/kustomize
 FLUXBUILD := $(TOOLS)/fluxbuild
 
-.PHONY: demo test install tools k8s
+.PHONY: demo test install tools k8s app
 
 demo: install $(KUSTOMIZE)
 	$(VENV)/bin/kfplug render examples/two-party/federation.yaml -o out/two-party
 	$(VENV)/bin/kfplug secrets init out/two-party
 	$(KUSTOMIZE) build out/two-party/overlays/9999
 
-test: install tools
+test: install tools app
 	PATH="$(TOOLS):$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/python -m pytest
 
 install: $(VENV)/.installed
@@ -26,6 +26,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 tools: $(KUSTOMIZE) $(FLUXBUILD) k8s
+
+# tests/app: MariaDB from Debian and a Python 3.8 venv with FATE-Flow, FATE-Client and eggroll (all pinned)
+app:
+	tests/app/install.sh
 
 # kube-apiserver, kube-controller-manager and etcd for tests/e2e; builds only what is missing
 k8s:

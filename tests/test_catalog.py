@@ -111,3 +111,22 @@ def test_fateflow_http_admits_every_module_configured_to_call_it(version):
         if any(port in text for text in config.files.values())}
     assert callers >= {"fateboard", "client"}
     assert callers - {"fateflow"} <= set(FATE.modules["fateflow"].clients["http"])
+
+
+@pytest.mark.parametrize("version", sorted(RELEASES))
+def test_fateflow_counts_as_many_eggroll_nodes_as_there_are_node_managers(version):
+    """FATE-Flow splits a job's cores over `nodes` (FATE-Flow v2.0.0 controller/job.py: cores // nodes
+    per node manager), so it is the node manager's replica count."""
+    import yaml
+
+    from kfplug.runtimes.catalog import ConfigInput
+
+    release = RELEASES[version]
+    for count in (1, 3):
+        (conf,) = [c for c in FATE.configure(ConfigInput(party="9999", release=release, modules=release.modules,
+                                                         peers=(), replicas={"nodemanager": count}))
+                   if c.name == "fateflow-config"]
+        service_conf = yaml.safe_load(conf.files["service_conf.yaml"])
+        eggroll = service_conf["computing"]["eggroll"] if "computing" in service_conf \
+            else service_conf["fate_on_eggroll"]["clustermanager"]
+        assert eggroll["nodes"] == count

@@ -112,8 +112,24 @@ def test_egg_pair_path_is_the_one_the_release_ships(built, upstream, version):
                                                    (("clustermanager", "Deployment"), ("nodemanager", "StatefulSet"))])
 def test_eggroll_daemons_name_a_log_configuration_the_release_ships(built, upstream, version, module, kind):
     command = script(party(built, version), kind, module)
-    (config,) = re.findall(rf"-Dlog4j\.configurationFile={EGGROLL_HOME}/conf/(\S+)", command)
+    (config,) = re.findall(rf"-Dlog4j\.configurationFile={EGGROLL_HOME}/conf/([^\s,]+)", command)
     assert (upstream / EGGROLL[version] / "conf" / config).is_file(), f"eggroll at {version} ships no conf/{config}"
+
+
+@pytest.mark.parametrize("module, kind", [("clustermanager", "Deployment"), ("nodemanager", "StatefulSet")])
+def test_eggroll_3_daemons_keep_the_mysql_password_out_of_their_logs(built, module, kind):
+    """eggroll 3 logs every configuration value at INFO from MetaInfo (MetaInfo.java, init); a file laid
+    over its log4j2.xml raises that logger to WARN."""
+    import xml.etree.ElementTree as ElementTree
+
+    objects = party(built, "2.0.0")
+    (files,) = re.findall(r"-Dlog4j\.configurationFile=(\S+)", script(objects, kind, module))
+    first, *more = files.split(",")
+    assert first == f"{EGGROLL_HOME}/conf/log4j2.xml" and len(more) == 1
+    data = generated(objects, "ConfigMap", "eggroll-config")["data"]
+    assert more[0] == f"/etc/fate/eggroll-config/{Path(more[0]).name}" and Path(more[0]).name in data
+    loggers = ElementTree.fromstring(data[Path(more[0]).name].encode()).findall("./Loggers/Logger")
+    assert [(x.get("name"), x.get("level")) for x in loggers] == [("org.fedai.eggroll.core.config.MetaInfo", "warn")]
 
 
 def test_eggroll_3_daemons_start_their_own_main_classes(built):
