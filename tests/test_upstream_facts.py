@@ -169,6 +169,19 @@ def test_fateflow_1_11_image_is_fateflow(built):
     assert "fateflow/python/fate_flow/fate_flow_server.py" in " ".join(container["command"])
 
 
+def test_fateflow_1_11_has_eggroll_properties_and_its_own_directories(built):
+    """eggroll's client in FATE 1.11's task processes reads $EGGROLL_HOME/conf/eggroll.properties
+    (eggroll@28cda38 python/eggroll/core/session.py); FATE-Flow 1.11 writes under fateflow/, not fate_flow/."""
+    spec = find(party(built, "1.11.2"), "StatefulSet", "fateflow")["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m for m in spec["containers"][0]["volumeMounts"]}
+    eggroll = mounts[f"{EGGROLL_HOME}/conf/eggroll.properties"]
+    assert eggroll["subPath"] == "eggroll.properties"
+    volume = next(v for v in spec["volumes"] if v["name"] == eggroll["name"])
+    assert volume["configMap"]["name"].startswith("eggroll-config-")
+    on_claim = {path for path, m in mounts.items() if m["name"] == "data"}
+    assert on_claim == {f"/data/projects/fate/fateflow/{d}" for d in ("jobs", "logs", "model_local_cache")}
+
+
 def test_osx_starts_its_2_0_bootstrap_with_the_conf_directory(built):
     """The image's CMD starts a class osx 2.0.0 no longer has; KubeFATE v2.0.0 runs
     org.fedai.osx.broker.Bootstrap -c <conf dir> (core/osx/deployment.yaml)."""
