@@ -24,7 +24,7 @@ NAME = "app.kubernetes.io/name"
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
 ROUTERS = {"osx", "rollsite"}
 KUSCIA_GATEWAYS = {"kuscia-master", "kuscia-lite"}
-MYSQL_CLIENTS = {"clustermanager", "nodemanager", "fateflow"}
+MYSQL_CLIENTS = {"clustermanager", "fateflow"}
 FATEFLOW_HTTP_CLIENTS = {"fateflow", "fateboard", "client"}  # its API serves the mysql password unauthenticated
 
 

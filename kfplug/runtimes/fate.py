@@ -30,14 +30,15 @@ MODULES = {
     m.name: m
     for m in (
         Module("mysql", "StatefulSet", "mysql", {"mysql": 3306}, stateful=True,
-               secret_mounts=(MYSQL_PASSWORD,), clients={"mysql": ("clustermanager", "nodemanager", "fateflow")}),
+               secret_mounts=(MYSQL_PASSWORD,), clients={"mysql": ("clustermanager", "fateflow")}),
         Module("osx", "Deployment", "federatedai/osx", {"grpc": ROUTER_PORT}, router=True, scalable=True),
         Module("rollsite", "Deployment", "federatedai/eggroll", {"grpc": ROUTER_PORT}, router=True,
                scalable=True),
         Module("clustermanager", "Deployment", "federatedai/eggroll", {"grpc": 4670},
                init_containers=WAIT_FOR_MYSQL, requires=("mysql",), secret_mounts=(MYSQL_PASSWORD,)),
-        Module("nodemanager", "StatefulSet", "federatedai/eggroll", {"grpc": 4671}, stateful=True, scalable=True, replicas=2,
-               init_containers=WAIT_FOR_MYSQL, requires=("clustermanager",), secret_mounts=(MYSQL_PASSWORD,)),
+        # the node manager and its egg_pair workers never open the database, so they get no password
+        Module("nodemanager", "StatefulSet", "federatedai/eggroll", {"grpc": 4671}, stateful=True, scalable=True,
+               replicas=2, requires=("clustermanager",)),
         Module("fateflow", "StatefulSet", "federatedai/fateflow", {"grpc": 9360, "http": 9380},
                stateful=True, scalable=True, init_containers=WAIT_FOR_MYSQL,
                requires=("mysql", "clustermanager"),

@@ -57,7 +57,6 @@ KEYS = [
     "eggroll.resourcemanager.nodemanager.port",
     "eggroll.resourcemanager.clustermanager.jdbc.url",
     "eggroll.resourcemanager.clustermanager.jdbc.username",
-    "eggroll.resourcemanager.clustermanager.jdbc.password",
     "eggroll.resourcemanager.bootstrap.egg_pair.exepath",
     "eggroll.resourcemanager.bootstrap.egg_pair.pythonpath",
     "eggroll.resourcemanager.bootstrap.egg_pair.filepath",

@@ -2,8 +2,8 @@
 
 The nodemanager container's own command runs in the party's sandbox as the pod runs it (the
 eggroll image's tree, images.EGGROLL_200; the Secret, ConfigMaps and volumes at their mount
-paths; the pod's user): its start script substitutes the MySQL password into the file it hands
-to the NodeManager with -c. `java` is a stand-in (nodemanager_standin.py) that does with that
+paths; the pod's user): its start script writes the file it hands to the NodeManager with -c
+(its own address filled in, no database password). `java` is a stand-in (nodemanager_standin.py) that does with that
 -c file what NodeManager does for egg_pair: eggroll's own config loading as egg_pair.main does
 it, and egg_pair.py itself started the way egg_pair_bootstrap.sh starts it.
 eggroll 3.0.0 on PyPI is eggroll's python/eggroll at 5b8de69, the commit FATE 2.0.0 ships.
@@ -62,9 +62,8 @@ def test_egg_pair_keys_resolve(nodemanager):
         f"eggroll.resourcemanager.nodemanager.host: {config['errors'].get('eggroll.resourcemanager.nodemanager.host')}"
     assert values.get("eggroll.resourcemanager.clustermanager.host") == "clustermanager"
     assert str(values.get("eggroll.resourcemanager.clustermanager.port")) == "4670"
-    password = pod.host_path("nodemanager", "/run/secrets/mysql/password").read_text()
-    assert values.get("eggroll.resourcemanager.clustermanager.jdbc.password") == password, \
-        "the start script did not put the Secret's password into the file NodeManager reads"
+    assert "eggroll.resourcemanager.clustermanager.jdbc.password" not in values, \
+        "the node manager never opens the database; its file (which egg_pair reads) holds no password"
     assert values.get("eggroll.resourcemanager.process.tag") == state.party
 
 

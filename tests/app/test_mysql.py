@@ -52,12 +52,18 @@ def upstream_schema(parties, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("version", sorted(CASES))
-def test_mysql_pod_initialises_with_the_rendered_schema(parties, version):
-    """The entrypoint's steps and every init file succeed, and MYSQL_USER logs in with the Secret's password."""
+def initialised(parties, version: str):
+    """The party's MariaDB after the mysql container's first start."""
     example, party, _, _ = CASES[version]
     state = parties(example, party)
     assert state.init_error is None, f"the mysql container's first start fails on MariaDB:\n{state.init_error}"
+    return state
+
+
+@pytest.mark.parametrize("version", sorted(CASES))
+def test_mysql_pod_initialises_with_the_rendered_schema(parties, version):
+    """The entrypoint's steps and every init file succeed, and MYSQL_USER logs in with the Secret's password."""
+    state = initialised(parties, version)
     env = state.mysql_env
     assert env.get("MYSQL_DATABASE") and env.get("MYSQL_USER") and env.get("MYSQL_PASSWORD"), \
         f"the mysql container's env names no database, user or password: {sorted(env)}"
@@ -68,9 +74,8 @@ def test_mysql_pod_initialises_with_the_rendered_schema(parties, version):
 
 @pytest.mark.parametrize("version", sorted(CASES))
 def test_rendered_schema_has_every_eggroll_table_and_column(parties, upstream_schema, version):
-    example, party, tarball, path = CASES[version]
-    state = parties(example, party)
-    assert state.init_error is None, f"the mysql container's first start fails on MariaDB:\n{state.init_error}"
+    _, _, tarball, path = CASES[version]
+    state = initialised(parties, version)
     rendered = columns(state.db, state.mysql_env["MYSQL_DATABASE"])
     missing_tables = sorted(set(upstream_schema[version]) - set(rendered))
     missing_columns = sorted(f"{table}.{column}" for table, cols in upstream_schema[version].items()
@@ -83,9 +88,7 @@ def test_rendered_schema_has_every_eggroll_table_and_column(parties, upstream_sc
 @pytest.mark.parametrize("version", sorted(CASES))
 def test_rendered_eggroll_columns_have_the_release_types(parties, upstream_schema, version):
     """Columns present in both have the data type the release's schema gives them (what eggroll's JDBC code writes)."""
-    example, party, _, _ = CASES[version]
-    state = parties(example, party)
-    assert state.init_error is None, f"the mysql container's first start fails on MariaDB:\n{state.init_error}"
+    state = initialised(parties, version)
     rendered = columns(state.db, state.mysql_env["MYSQL_DATABASE"])
     different = sorted(f"{table}.{column}: {rendered[table][column]} (release: {data_type})"
                        for table, cols in upstream_schema[version].items() if table in rendered
