@@ -5,6 +5,7 @@ TOOLS := $(abspath .tools/bin)
 KUSTOMIZE_VERSION := v5.8.1
 KUSTOMIZE := $(TOOLS)/kustomize
 FLUXBUILD := $(TOOLS)/fluxbuild
+COREDNSCHECK := $(TOOLS)/corednscheck
 
 .PHONY: demo test install tools k8s app
 
@@ -25,7 +26,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-tools: $(KUSTOMIZE) $(FLUXBUILD) k8s
+tools: $(KUSTOMIZE) $(FLUXBUILD) $(COREDNSCHECK) k8s
 
 # tests/app: MariaDB from Debian and a Python 3.8 venv with FATE-Flow, FATE-Client and eggroll (all pinned)
 app:
@@ -41,3 +42,8 @@ $(KUSTOMIZE):
 # Flux's kustomize-controller build (fluxcd/pkg/kustomize, pinned in tools/fluxbuild/go.mod) for tests/test_flux.py
 $(FLUXBUILD): tools/fluxbuild/main.go tools/fluxbuild/go.mod tools/fluxbuild/go.sum
 	cd tools/fluxbuild && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -o $(FLUXBUILD) .
+
+# CoreDNS's Corefile parser and forward-target resolution as Kuscia 1.1.0b0 embeds them (coredns v1.12.2,
+# pinned in tools/corednscheck/go.mod) for tests/test_kuscia_dns.py
+$(COREDNSCHECK): tools/corednscheck/main.go tools/corednscheck/go.mod tools/corednscheck/go.sum
+	cd tools/corednscheck && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -o $(COREDNSCHECK) .

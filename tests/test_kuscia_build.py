@@ -6,6 +6,8 @@ in-process build, which tests/test_krm.py holds equal to kustomize for every exa
 
 from __future__ import annotations
 
+import re
+
 import subprocess
 from pathlib import Path
 
@@ -39,7 +41,7 @@ def kuscia_yaml(objects) -> dict:
 
 def resources(objects) -> list[dict]:
     data = find(objects, "ConfigMap", "kuscia-resources-")["data"]
-    return [obj for i in range(len(data)) for obj in yaml.safe_load_all(data[f"resources-{i}.yaml"])]
+    return list(yaml.safe_load_all(data["resources.yaml"]))
 
 
 def variant(tmp_path: Path, old: str, new: str) -> list[dict]:
@@ -92,21 +94,48 @@ def test_domains_and_routes_for_every_ordered_pair_of_lites(built):
     assert objects[0]["spec"]["authCenter"] == {"authenticationType": "Token", "tokenGenMethod": "RSA-GEN"}
 
 
-def test_bootstrap_job_applies_the_objects_inside_the_master(built):
+def test_bootstrap_job_streams_the_objects_into_the_master(built):
+    """The objects reach `kubectl apply` inside the master over the exec's stdin, from a mounted
+    ConfigMap: never in the request URL, which proxies in front of API servers cap (8-60 KiB)."""
     master = overlay(built, "master")
     job = find(master, "Job", "kuscia-bootstrap-")
     pod = pod_spec(job)
     (apply,) = pod["containers"]
-    assert apply["image"] == "registry.k8s.io/kubectl:v1.33.3"
-    assert apply["args"][:4] == ["exec", "--namespace=kuscia-master", "deployment/kuscia-master",
-                                 "--container=kuscia-master"]
-    assert apply["args"][-1] == "$(KUSCIA_RESOURCES)"
-    (env,) = [e for e in apply["env"] if e["name"] == "KUSCIA_RESOURCES"]
-    assert env["valueFrom"]["configMapKeyRef"]["name"] == find(master, "ConfigMap", "kuscia-resources-")["metadata"]["name"]
-    assert pod["initContainers"][0]["args"][0] == "wait"
+    assert not pod.get("initContainers")
+    assert apply["image"] == find(master, "Deployment", "kuscia-master")["spec"]["template"]["spec"]["containers"][0]["image"]
+    script = apply["command"][-1]
+    assert "kubectl wait --namespace=kuscia-master --for=condition=Ready pod" in script
+    assert re.search(r"kubectl exec -i --namespace=kuscia-master deployment/kuscia-master --container=kuscia-master -- \\\n"
+                     r"\s+kubectl --kubeconfig=/home/kuscia/etc/kubeconfig apply -f - < /etc/kuscia-resources/resources.yaml",
+                     script), script
+    (volume,) = [v for v in pod["volumes"] if "configMap" in v]
+    assert volume["configMap"]["name"] == find(master, "ConfigMap", "kuscia-resources-")["metadata"]["name"]
+    assert len(script) < 1024 and "${" not in script
     role = find(master, "Role", "kuscia-bootstrap")
     assert {(tuple(r["resources"]), tuple(r["verbs"])) for r in role["rules"]} == {
-        (("pods",), ("get", "list", "watch")), (("pods/exec",), ("create",)), (("deployments",), ("get",))}
+        (("pods",), ("get", "list", "watch")), (("pods/exec",), ("get", "create")), (("deployments",), ("get",))}
+
+
+def test_bootstrap_script_sends_the_objects_on_stdin(built, tmp_path):
+    """Run the Job's own script with `kubectl` replaced by a recorder: the exec gets the file on stdin."""
+    import subprocess
+
+    master = overlay(built, "master")
+    container = pod_spec(find(master, "Job", "kuscia-bootstrap-"))["containers"][0]
+    text = find(master, "ConfigMap", "kuscia-resources-")["data"]["resources.yaml"]
+    (tmp_path / "resources.yaml").write_text(text)
+    (tmp_path / "bin").mkdir()
+    recorder = tmp_path / "bin/kubectl"
+    recorder.write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/calls\ncat > {tmp_path}/stdin-$#\n')
+    recorder.chmod(0o755)
+    script = container["command"][-1].replace("/etc/kuscia-resources", str(tmp_path))
+    result = subprocess.run(["sh", "-c", script], env={"PATH": f"{tmp_path}/bin:/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls[0].startswith("wait ") and calls[1].startswith("exec -i ")
+    stdin = {p.read_text() for p in tmp_path.glob("stdin-*")}
+    assert text in stdin and len(text) > 1000
 
 
 def test_a_changed_route_set_names_a_new_job(tmp_path, built):
@@ -131,7 +160,9 @@ def test_tls_sets_the_schemes_and_is_tls(tmp_path):
 
 def test_across_clusters_the_endpoints_are_used(tmp_path):
     text = SPECS[EXAMPLE].read_text()
-    text = text.replace("  master:\n", "  clusters: [{name: hq}, {name: branch}]\n  master:\n"
+    text = text.replace("  clusters: [{name: default, dns: 10.96.0.10}]", "  clusters: [{name: hq, dns: 10.96.0.10}, "
+                                                                         "{name: branch, dns: 10.96.0.10}]")
+    text = text.replace("  master:\n", "  master:\n"
                                        "    cluster: hq\n    expose: {type: NodePort, nodePort: 31080}\n"
                                        "    endpoint: 10.0.0.1:31080\n")
     text = text.replace("    - id: alice\n", "    - id: alice\n      cluster: hq\n      endpoint: 10.0.0.2:31082\n"
@@ -299,7 +330,7 @@ def test_a_cluster_selection_includes_the_master():
     assert sorted(_select(federation, {"cluster": "default"}, "f.yaml")) == ["alice", "bob", "master"]
 
 
-def test_many_routes_are_applied_in_chunks_that_fit_a_command_line(tmp_path):
+def test_many_routes_travel_in_one_file(tmp_path):
     lites = "".join(f"    - {{id: lite{i}, keySecret: {{secretName: key{i}}}}}\n" for i in range(30))
     text = SPECS[EXAMPLE].read_text()
     head, _, _ = text.partition("  parties:\n")
@@ -308,12 +339,8 @@ def test_many_routes_are_applied_in_chunks_that_fit_a_command_line(tmp_path):
     objects = api.build_objects(api.load(spec))
     master = [o for o in objects if o["metadata"].get("namespace") == "kuscia-master"]
     data = find(master, "ConfigMap", "kuscia-resources-")["data"]
-    assert len(data) > 1 and all(len(text.encode()) <= 96 * 1024 for text in data.values())
+    assert list(data) == ["resources.yaml"] and len(data["resources.yaml"]) > 200 * 1024
     assert len([o for o in resources(master) if o["kind"] == "ClusterDomainRoute"]) == 30 * 29
-    pod = pod_spec(find(master, "Job", "kuscia-bootstrap-"))
-    keys = [e["valueFrom"]["configMapKeyRef"]["key"] for c in pod["initContainers"] + pod["containers"]
-            for e in c["env"] if e["name"] == "KUSCIA_RESOURCES"]
-    assert keys == [f"resources-{i}.yaml" for i in range(len(data))]
     assert resources(master)[0]["kind"] == "Domain"
 
 
@@ -366,7 +393,8 @@ def test_across_clusters_gateways_meet_through_the_endpoints(built):
     assert not can_connect(branch, bob, outside, 31080)  # the master's endpoint is an IP: only there
     assert can_connect(branch, carol, bob, 1080) and can_connect(branch, bob, carol, 1080)
     assert can_connect(branch, STRANGER, bob, 1080) and not can_connect(branch, STRANGER, carol, 1080)
-    assert can_connect(branch, bob, outside, 443) and not can_connect(branch, carol, outside, 443)  # runk vs runp
+    assert can_connect(branch, bob, outside, 6443) and not can_connect(branch, carol, outside, 6443)  # runk vs runp
+    assert can_connect(branch, carol, outside, 443) and not can_connect(branch, bob, outside, 3306)  # dataSources
     routes = {r["metadata"]["name"]: r["spec"] for r in resources(built[("kuscia-multi-cluster", "overlays/master")])
               if r["kind"] == "ClusterDomainRoute"}
     assert set(routes) == {"alice-bob", "carol-bob", "bob-carol"}
@@ -390,3 +418,49 @@ def test_render_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
         trees.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert trees[0] == trees[1]
     assert not [name for name in trees[0] if "/secrets/" in name]  # Kuscia Secrets are the user's
+
+
+DOMAINS = {"kuscia-centralized": {"master": "10.96.0.10", "alice": "10.96.0.10", "bob": "10.96.0.10"},
+           "kuscia-multi-cluster": {"master": "10.96.0.10", "alice": "10.96.0.10", "bob": "169.254.20.10",
+                                    "carol": "169.254.20.10"}}
+
+
+@pytest.mark.parametrize("example", sorted(DOMAINS))
+def test_domains_resolve_through_kuscias_own_dns_which_forwards_to_their_cluster_dns(built, example):
+    """Kuscia's CoreDNS answers Kuscia's own names (apiserver.master.svc, <service>.<domain>.svc) and
+    forwards the rest to the file its corefile names; a uid-1000 Kuscia does not write that file."""
+    for domain, dns in DOMAINS[example].items():
+        objects = built[(example, f"overlays/{domain}")]
+        (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+        pod = pod_spec(deployment)
+        assert pod["dnsPolicy"] == "None" and pod["dnsConfig"] == {"nameservers": ["127.0.0.1"]}, domain
+        (mount,) = [m for m in pod["containers"][0]["volumeMounts"]
+                    if m["mountPath"] == "/home/kuscia/var/tmp/resolv.conf"]
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        config = next(o for o in objects if o["kind"] == "ConfigMap"
+                      and o["metadata"]["name"] == volume["configMap"]["name"])
+        lines = [line for line in config["data"][mount["subPath"]].splitlines() if not line.startswith("#")]
+        assert lines == [f"nameserver {dns}"], domain
+        (allow_dns,) = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "allow-dns"]
+        assert {"ipBlock": {"cidr": f"{dns}/32"}} in allow_dns["spec"]["egress"][0]["to"], domain
+
+
+def test_a_runp_lite_takes_its_capacity_from_its_container(built):
+    """runp measures CPU and memory from its cgroup limits and ignores the file's (capacity_manager.go)."""
+    carol = kuscia_yaml(built[("kuscia-multi-cluster", "overlays/carol")])
+    assert carol["runtime"] == "runp" and not {"cpu", "memory"} & set(carol.get("capacity", {}))
+    bob = kuscia_yaml(built[("kuscia-multi-cluster", "overlays/bob")])
+    assert {"cpu", "memory"} <= set(bob["capacity"])
+
+
+def test_data_sources_open_exactly_the_declared_egress(built):
+    objects = built[(EXAMPLE, "clusters/default")]
+    alice_task = Pod("lite-alice", {"kuscia.secretflow/namespace": "alice"},
+                     namespace_labels={"kubernetes.io/metadata.name": "lite-alice"})
+    bob_task = Pod("lite-bob", {"kuscia.secretflow/namespace": "bob"},
+                   namespace_labels={"kubernetes.io/metadata.name": "lite-bob"})
+    database, elsewhere = Pod(None, {}, ip="10.20.5.6"), Pod(None, {}, ip="10.30.5.6")
+    assert can_connect(objects, alice_task, database, 3306)
+    assert not can_connect(objects, alice_task, database, 5432)
+    assert not can_connect(objects, alice_task, elsewhere, 3306)
+    assert not can_connect(objects, bob_task, database, 3306)

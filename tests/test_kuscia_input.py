@@ -23,8 +23,11 @@ ALICE = "  - {id: alice, keySecret: {secretName: a-key}}\n"
 BOB = "  - {id: bob, keySecret: {secretName: b-key}}\n"
 
 
-def spec(body: str, master: str = MASTER, capacity: str = CAPACITY) -> str:
-    return HEAD + textwrap.indent(master + capacity + textwrap.dedent(body), "  ")
+DNS = "clusters: [{name: default, dns: 10.96.0.10}]\n"  # last, so that line numbers above stay put
+
+
+def spec(body: str, master: str = MASTER, capacity: str = CAPACITY, dns: bool = True) -> str:
+    return HEAD + textwrap.indent(master + capacity + textwrap.dedent(body) + (DNS if dns else ""), "  ")
 
 
 # (case id, spec text, expected field path, expected message fragment, expected line or None)
@@ -86,19 +89,19 @@ CASES = [
     ("inline-datastore", spec("parties:\n" + ALICE, master="master: {keySecret: {secretName: m-key}, "
                               "datastore: {secretName: m-db, dsn: 'mysql://u:hunter2@tcp(db)/k'}}\n"),
      "spec.master.datastore.dsn", "unknown field 'dsn'", 8),
-    ("master-unreachable", spec("clusters: [{name: a}, {name: b}]\nparties:\n"
+    ("master-unreachable", spec("clusters: [{name: a, dns: 10.96.0.10}, {name: b, dns: 10.96.0.10}]\nparties:\n"
                                 "  - {id: alice, cluster: b, keySecret: {secretName: a-key}}\n",
                                 master="master: {cluster: a, keySecret: {secretName: m-key}, "
-                                       "datastore: {secretName: m-db}}\n"),
+                                       "datastore: {secretName: m-db}}\n", dns=False),
      "spec.master.endpoint", "required: the master (cluster a) is reached from other clusters by lite alice "
                              "(cluster b)", 8),
-    ("lite-unreachable", spec("clusters: [{name: a}, {name: b}]\nparties:\n"
+    ("lite-unreachable", spec("clusters: [{name: a, dns: 10.96.0.10}, {name: b, dns: 10.96.0.10}]\nparties:\n"
                               "  - {id: alice, cluster: a, keySecret: {secretName: a-key}}\n"
                               "  - {id: bob, cluster: b, keySecret: {secretName: b-key}, endpoint: 'bob.example.org:31080'}\n"
                               "routes: all\n",
                               master="master: {cluster: a, endpoint: 'hq.example.org:31080', "
                                      "expose: {type: NodePort, nodePort: 31080}, "
-                                     "keySecret: {secretName: m-key}, datastore: {secretName: m-db}}\n"),
+                                     "keySecret: {secretName: m-key}, datastore: {secretName: m-db}}\n", dns=False),
      "spec.parties[0].endpoint", "required: lite alice (cluster a) is routed to from other clusters by lite bob "
                                  "(cluster b)", 12),
     ("too-many-routes", spec("parties:\n" + "".join(f"  - {{id: l{i}, keySecret: {{secretName: k{i}}}}}\n"
@@ -116,6 +119,53 @@ CASES = [
      "spec.parties[0].placement.tolerations[0].value", "must be empty when operator is Exists", 11),
     ("derived-namespace-too-long", spec("parties:\n  - {id: " + "a" * 60 + ", keySecret: {secretName: a-key}}\n"),
      "spec.parties[0].id", "would be longer than 63 characters; give a namespace", 11),
+    # issue: Kuscia's CoreDNS forwards to the cluster DNS, which a uid-1000 Kuscia cannot discover
+    ("cluster-dns-missing", spec("parties:\n" + ALICE, dns=False),
+     "spec.clusters[0].dns", "required for kuscia: the address of the DNS server pods use in cluster default", None),
+    ("cluster-dns-missing-on-one", spec("clusters: [{name: a, dns: 10.96.0.10}, {name: b}]\nparties:\n"
+                                        "  - {id: alice, cluster: b, keySecret: {secretName: a-key}}\n",
+                                        master="master: {cluster: a, endpoint: 'hq.example.org:31080', "
+                                               "keySecret: {secretName: m-key}, datastore: {secretName: m-db}}\n",
+                                        dns=False),
+     "spec.clusters[1].dns", "required for kuscia: the address of the DNS server pods use in cluster b", 10),
+    ("cluster-dns-not-ipv4", spec("clusters: [{name: default, dns: 'fd00::10'}]\nparties:\n" + ALICE, dns=False),
+     "spec.clusters[0].dns", "'fd00::10' is not an IPv4 address", 10),
+    ("lite-endpoint-ipv6", spec("clusters: [{name: a, dns: 10.96.0.10}, {name: b, dns: 10.96.0.10}]\nparties:\n"
+                                "  - {id: alice, cluster: a, keySecret: {secretName: a-key}}\n"
+                                "  - {id: bob, cluster: b, keySecret: {secretName: b-key}, endpoint: '[fd00::2]:31080'}\n"
+                                "routes: all\n",
+                                master="master: {cluster: a, endpoint: 'hq.example.org:31080', "
+                                       "keySecret: {secretName: m-key}, datastore: {secretName: m-db}}\n", dns=False),
+     "spec.parties[1].endpoint", "'[fd00::2]:31080' is an IPv6 address; Kuscia reaches peers by IPv4 or a DNS name",
+     13),
+    ("master-endpoint-ipv6", spec("parties:\n" + ALICE, master="master: {endpoint: '[fd00::1]:31080', "
+                                  "keySecret: {secretName: m-key}, datastore: {secretName: m-db}}\n"),
+     "spec.master.endpoint", "is an IPv6 address", 8),
+    ("route-names-collide", spec("parties:\n  - {id: a, keySecret: {secretName: k1}}\n"
+                                 "  - {id: a-b, keySecret: {secretName: k2}}\n"
+                                 "  - {id: b-c, keySecret: {secretName: k3}}\n  - {id: c, keySecret: {secretName: k4}}\n"
+                                 "routes:\n  - {from: a, to: b-c}\n  - {from: a-b, to: c}\n"),
+     "spec.routes[1]", "route a-b -> c and route a -> b-c would both be named 'a-b-c'", 17),
+    ("route-takes-the-masters-route-name", spec("parties:\n  - {id: x, keySecret: {secretName: k1}}\n"
+                                                "  - {id: x-kuscia, keySecret: {secretName: k2}}\n"
+                                                "  - {id: system, keySecret: {secretName: k3}}\n"
+                                                "routes:\n  - {from: x-kuscia, to: system}\n"),
+     "spec.routes[0]", "route x-kuscia -> system and the master's own route x -> kuscia-system would both be named "
+                       "'x-kuscia-system'", 15),
+    ("routes-all-collide", spec("parties:\n  - {id: a, keySecret: {secretName: k1}}\n"
+                                "  - {id: a-b, keySecret: {secretName: k2}}\n"
+                                "  - {id: b-c, keySecret: {secretName: k3}}\n  - {id: c, keySecret: {secretName: k4}}\n"
+                                "routes: all\n"),
+     "spec.routes", "would both be named 'a-b-c'", 15),
+    ("data-source-bad-cidr", spec("parties:\n  - {id: alice, keySecret: {secretName: a-key}, "
+                                  "dataSources: [{cidr: 10.1.2.3/24, ports: [3306]}]}\n"),
+     "spec.parties[0].dataSources[0].cidr", "'10.1.2.3/24' is not a CIDR block", 11),
+    ("data-source-bad-port", spec("parties:\n  - {id: alice, keySecret: {secretName: a-key}, "
+                                  "dataSources: [{ports: [0]}]}\n"),
+     "spec.parties[0].dataSources[0].ports[0]", "0 is not a port (1-65535)", 11),
+    ("data-source-without-ports", spec("parties:\n  - {id: alice, keySecret: {secretName: a-key}, "
+                                       "dataSources: [{cidr: 10.1.0.0/16}]}\n"),
+     "spec.parties[0].dataSources[0].ports", "required", 11),
     ("namespace-taken-by-master", spec("parties:\n  - {id: alice, namespace: kuscia-master, "
                                        "keySecret: {secretName: a-key}}\n"),
      "spec.parties[0].namespace", "namespace 'kuscia-master' already used in cluster default by spec.master", None),

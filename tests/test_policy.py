@@ -143,7 +143,7 @@ def test_every_party_namespace_denies_by_default(built, example):
             assert len(deny_all) == 1, f"{target}: {namespace} has {len(deny_all)} default-deny policies"
             stranger_in_namespace = attrs.evolve(STRANGER, namespace=namespace,
                                                  namespace_labels={NAMESPACE_NAME: namespace})
-            assert not can_connect(objects, stranger_in_namespace, STRANGER, 443), \
+            assert not can_connect(objects, stranger_in_namespace, STRANGER, 7443), \
                 f"{target}: an unlisted pod in {namespace} can reach other namespaces"
 
 

@@ -53,7 +53,7 @@ def _overlay(ctx: PartyContext) -> Overlay:
         cluster=ctx.member.cluster,
         bases=_bases(ctx.party, is_master),
         labels={MANAGED_BY: "kfplug", PART_OF: ctx.federation.metadata.name, PARTY: ctx.member.name},
-        images=_images(ctx, is_master),
+        images=_images(ctx),
         config_maps=tuple(p for p in parts if isinstance(p, ConfigMapGen)),
         patches=tuple(p for p in parts if isinstance(p, Patch)),
         resources=tuple(p for p in parts if isinstance(p, Resource)),
@@ -67,18 +67,14 @@ def _bases(holder, is_master: bool) -> tuple[str, ...]:
     return ("kuscia/lite", "kuscia/runk") if holder.runtime == "runk" else ("kuscia/lite",)
 
 
-def _images(ctx: PartyContext, is_master: bool) -> tuple[Image, ...]:
-    """The Kuscia image (kuscia-secretflow for a runp lite) and, for the master, the bootstrap's kubectl."""
+def _images(ctx: PartyContext) -> tuple[Image, ...]:
+    """The Kuscia image (kuscia-secretflow for a runp lite; the bootstrap Job runs the plain one)."""
     registry = ctx.spec.images.registry if ctx.spec.images else None
-    kuscia = catalog.RUNP_IMAGE if getattr(ctx.party, "runtime", None) == "runp" else catalog.KUSCIA_IMAGE
-    wanted = [(catalog.KUSCIA_IMAGE, kuscia)] + ([(catalog.KUBECTL_IMAGE, catalog.KUBECTL_IMAGE)] if is_master else [])
-    out = []
-    for name, source in wanted:
-        repository, tag = ctx.release.images[source]
-        if registry:
-            repository = f"{registry}/{repository.rsplit('/', 1)[-1]}"
-        out.append(Image(name, repository, tag))
-    return tuple(out)
+    source = catalog.RUNP_IMAGE if getattr(ctx.party, "runtime", None) == "runp" else catalog.KUSCIA_IMAGE
+    repository, tag = ctx.release.images[source]
+    if registry:
+        repository = f"{registry}/{repository.rsplit('/', 1)[-1]}"
+    return (Image(catalog.KUSCIA_IMAGE, repository, tag),)
 
 
 def _gateway_service(ctx: PartyContext):
@@ -106,19 +102,30 @@ def master_endpoint(master, lite: Party) -> str:
     return f"{catalog.scheme(master.protocol)}://{address}"
 
 
+CAPACITY_KEYS = (("cpu", "cpu"), ("memory", "memory"), ("pods", "pods"), ("storage", "storage"),
+                 ("ephemeralStorage", "ephemeral_storage"))
+RUNP_MEASURED = {"cpu", "memory"}  # runp takes them from the container's limits and ignores the file's
+
+
 def _config(ctx: PartyContext) -> ConfigMapGen:
     holder, module = ctx.party, ctx.modules[0]
     if ctx.member.name == MASTER:
         text = catalog.master_config(holder.id, holder.protocol)
     else:
         capacity = holder.capacity
+        skipped = RUNP_MEASURED if holder.runtime == "runp" else set()
         values = {} if capacity is None else {
-            key: _number_or_text(getattr(capacity, field)) for key, field in (
-                ("cpu", "cpu"), ("memory", "memory"), ("pods", "pods"), ("storage", "storage"),
-                ("ephemeralStorage", "ephemeral_storage")) if getattr(capacity, field) is not None}
+            key: _number_or_text(getattr(capacity, field)) for key, field in CAPACITY_KEYS
+            if getattr(capacity, field) is not None and key not in skipped}
         text = catalog.lite_config(holder.id, holder.protocol, master_endpoint(ctx.spec.master, holder),
                                    holder.runtime, holder.namespace, values)
-    return ConfigMapGen("kuscia-config", module.name, {"kuscia.yaml": text})
+    return ConfigMapGen("kuscia-config", module.name, {"kuscia.yaml": text,
+                                                       "resolv.conf": catalog.resolv_conf(cluster_dns(ctx))})
+
+
+def cluster_dns(ctx: PartyContext) -> str:
+    """The DNS server of the domain's cluster (validation makes it required for Kuscia)."""
+    return next(c.dns for c in ctx.spec.clusters if c.name == ctx.member.cluster)
 
 
 def _number_or_text(quantity: str) -> int | str:
@@ -179,72 +186,62 @@ def _route(labels: dict, source: Party, destination: Party) -> dict:
                      "tokenConfig": {"tokenGenMethod": "RSA-GEN", "rollingUpdatePeriod": 86400}}}
 
 
-CHUNK = 96 * 1024  # one command-line argument may hold 128 KiB on Linux (MAX_ARG_STRLEN)
-
-
-def resource_chunks(federation: Federation) -> list[str]:
-    """The objects as YAML streams of at most CHUNK bytes each, Domains first."""
-    chunks, current = [], ""
-    for obj in kuscia_resources(federation):
-        text = dump(obj)
-        if current and len(current) + len(text) + 4 > CHUNK:
-            chunks.append(current)
-            current = ""
-        current += ("---\n" if current else "") + text
-    return chunks + [current]
+def resources_yaml(federation: Federation) -> str:
+    """The objects as one YAML stream, Domains first."""
+    return "---\n".join(dump(obj) for obj in kuscia_resources(federation))
 
 
 def _bootstrap(ctx: PartyContext):
-    chunks = resource_chunks(ctx.federation)
-    files = {f"resources-{i}.yaml": text for i, text in enumerate(chunks)}
-    yield ConfigMapGen("kuscia-resources", BOOTSTRAP, files)
+    text = resources_yaml(ctx.federation)
+    yield ConfigMapGen("kuscia-resources", BOOTSTRAP, {RESOURCES_FILE: text})
     namespace = ctx.member.namespace
     meta = {"name": BOOTSTRAP, "labels": {NAME: BOOTSTRAP}}
     yield Resource("bootstrap-serviceaccount.yaml", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta})
     yield Resource("bootstrap-role.yaml", {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-                  {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+                  # kubectl >= 1.30 opens exec as a WebSocket (GET); servers >= 1.35 also ask for create
+                  {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]},
                   {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": [catalog.MASTER],
                    "verbs": ["get"]}]})
     yield Resource("bootstrap-rolebinding.yaml", {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": BOOTSTRAP},
         "subjects": [{"kind": "ServiceAccount", "name": BOOTSTRAP, "namespace": namespace}]})
-    digest = hashlib.sha256("".join(chunks).encode()).hexdigest()[:10]
-    yield Resource("bootstrap-job.yaml", _job(f"{BOOTSTRAP}-{digest}", namespace, list(files)))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    tag = ctx.release.images[catalog.KUSCIA_IMAGE][1]
+    yield Resource("bootstrap-job.yaml", _job(f"{BOOTSTRAP}-{digest}", namespace, f"{catalog.KUSCIA_IMAGE}:{tag}"))
 
 
-# Runs in the master container against its embedded k3s; the kubeconfig path is the one Kuscia
-# writes (kuscia issue #216; not verified for 1.1.0b0).
-APPLY = 'printf "%s" "$1" | kubectl --kubeconfig=/home/kuscia/etc/kubeconfig apply -f -'
+RESOURCES_FILE = "resources.yaml"
+RESOURCES_DIR = "/etc/kuscia-resources"
+# Runs in the Kuscia image (its sh and kubectl): waits for the master, then streams the objects into
+# `kubectl apply` inside it over the exec's stdin, never its URL (proxies in front of API servers
+# refuse long URLs). The kubeconfig is the one Kuscia writes for its k3s (confloader/config.go).
+BOOTSTRAP_SCRIPT = """set -eu
+kubectl wait --namespace={namespace} --for=condition=Ready pod --selector={selector} --timeout=900s
+kubectl exec -i --namespace={namespace} deployment/{master} --container={master} -- \\
+  kubectl --kubeconfig=/home/kuscia/etc/kubeconfig apply -f - < {resources}
+"""
 
 
-def _job(name: str, namespace: str, keys: list[str]) -> dict:
-    """Wait for the master pod, then pipe each chunk into `kubectl apply` inside it, in order (init
-    containers run one after the other; the last chunk is the main container). The kubectl image
-    has no shell: a chunk reaches the command line through $(KUSCIA_RESOURCES)."""
-    wait = _kubectl("wait-for-master", [
-        "wait", f"--namespace={namespace}", "--for=condition=Ready", "pod",
-        f"--selector={NAME}={catalog.MASTER}", "--timeout=900s"])
-    applies = [_kubectl(f"apply-{i}" if i < len(keys) - 1 else BOOTSTRAP, [
-        "exec", f"--namespace={namespace}", f"deployment/{catalog.MASTER}", f"--container={catalog.MASTER}",
-        "--", "sh", "-c", APPLY, "sh", "$(KUSCIA_RESOURCES)"],
-        [{"name": "KUSCIA_RESOURCES", "valueFrom": {"configMapKeyRef": {"name": "kuscia-resources", "key": key}}}])
-        for i, key in enumerate(keys)]
+def _job(name: str, namespace: str, image: str) -> dict:
+    script = BOOTSTRAP_SCRIPT.format(namespace=namespace, selector=f"{NAME}={catalog.MASTER}",
+                                     master=catalog.MASTER, resources=f"{RESOURCES_DIR}/{RESOURCES_FILE}")
+    container = {
+        "name": BOOTSTRAP, "image": image,
+        "imagePullPolicy": "IfNotPresent", "command": ["sh", "-c", script],
+        "env": [{"name": "HOME", "value": "/tmp"}, {"name": "KUBECACHEDIR", "value": "/tmp/kube-cache"}],
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}},
+        "volumeMounts": [{"name": "resources", "mountPath": RESOURCES_DIR, "readOnly": True},
+                         {"name": "tmp", "mountPath": "/tmp"}]}
     pod = {"serviceAccountName": BOOTSTRAP, "automountServiceAccountToken": True, "restartPolicy": "OnFailure",
-           "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
+           "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000,
                                "seccompProfile": {"type": "RuntimeDefault"}},
-           "initContainers": [wait, *applies[:-1]], "containers": applies[-1:],
-           "volumes": [{"name": "tmp", "emptyDir": {}}]}
+           "containers": [container],
+           "volumes": [{"name": "resources", "configMap": {"name": "kuscia-resources"}},
+                       {"name": "tmp", "emptyDir": {}}]}
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "labels": {NAME: BOOTSTRAP}},
             "spec": {"backoffLimit": 20, "template": {"metadata": {"labels": {NAME: BOOTSTRAP}}, "spec": pod}}}
-
-
-def _kubectl(name: str, args: list[str], env: list | None = None) -> dict:
-    return {"name": name, "image": f"{catalog.KUBECTL_IMAGE}:{catalog.KUBECTL_TAG}", "imagePullPolicy": "IfNotPresent",
-            "args": args, "env": [{"name": "KUBECACHEDIR", "value": "/tmp/kube-cache"}, *(env or [])],
-            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
-            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                "capabilities": {"drop": ["ALL"]}},
-            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}

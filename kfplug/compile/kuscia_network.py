@@ -1,6 +1,8 @@
 """Kuscia NetworkPolicies: deny by default, then allow what a centralized federation needs.
 
-- every pod: DNS to kube-dns; pods of one namespace reach each other (runk task pods and their lite);
+- every pod: DNS to kube-dns and the cluster's DNS address (Kuscia's CoreDNS forwards there); pods of
+  one namespace reach each other (runk task pods and their lite);
+- a lite's pods: its `dataSources` (TCP ports, at a CIDR block or anywhere);
 - a lite's gateway (1080): from the master and from the lites routed to it, out to the master and
   to the lites it routes to, and to the API server (runk creates pods there);
 - the master's gateway (1080): from the lites; the master dials the lites of its cluster and its
@@ -18,7 +20,7 @@ from ..runtimes.kuscia import BOOTSTRAP_NAME, ENVOY_PORT, LITE, MASTER
 from ..spec.kuscia import lite_pairs
 from ..spec.topology import MASTER as MASTER_OVERLAY
 from .context import PartyContext
-from .network import DNS_PEERS, DNS_PORTS, NAMESPACE_NAME, host_cidr, named, policy, tcp
+from .network import NAMESPACE_NAME, allow_dns, host_cidr, named, policy, tcp
 
 API_SERVER_PORTS = tcp([443, 6443])  # the API server's address is not known here: by port
 DATASTORE_PORTS = tcp([3306, 5432])  # MySQL, PostgreSQL: the DSN (and so the host) is inside a Secret
@@ -29,7 +31,7 @@ def network_policies(ctx: PartyContext) -> Iterator[Part]:
     if security is not None and security.network_policy is False:
         return
     yield policy(ctx, "default-deny", "kuscia", {}, ingress=[], egress=[])
-    yield policy(ctx, "allow-dns", "kuscia", {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
+    yield allow_dns(ctx, "kuscia")
     yield policy(ctx, "allow-within-namespace", "kuscia", {},
                  ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}])
     if ctx.member.name == MASTER_OVERLAY:
@@ -61,6 +63,14 @@ def _lite(ctx: PartyContext) -> Iterator[Part]:
     if lite.runtime == "runk":
         egress.append({"ports": API_SERVER_PORTS})
     yield policy(ctx, LITE, LITE, named(LITE), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
+    if lite.data_sources:
+        # the lite's DataMesh and its task pods read the domain's data where the spec says it lives
+        yield policy(ctx, "allow-data-sources", "kuscia", {}, egress=[_data_rule(source) for source in lite.data_sources])
+
+
+def _data_rule(source) -> dict:
+    rule: dict = {"ports": tcp(source.ports)}
+    return {"to": [{"ipBlock": {"cidr": source.cidr}}], **rule} if source.cidr else rule
 
 
 def _exposed(holder) -> bool:

@@ -1,6 +1,6 @@
 """NetworkPolicies: deny by default, then allow exactly what the runtime needs.
 
-- every pod: DNS to kube-dns;
+- every pod: DNS to kube-dns, and to the cluster's DNS address when the spec names it;
 - inside the party: any module to any other, on any port (eggroll's egg_pair
   processes listen on ephemeral ports in the nodemanager pods), except the ports
   a module guards with `clients` (mysql; fateflow's HTTP API), which accept only
@@ -31,7 +31,7 @@ def network_policies(ctx: PartyContext) -> Iterator[Part]:
     if security is not None and security.network_policy is False:
         return
     yield policy(ctx, "default-deny", ctx.runtime.name, {}, ingress=[], egress=[])
-    yield policy(ctx, "allow-dns", ctx.runtime.name, {}, egress=[{"to": [DNS_PEERS], "ports": DNS_PORTS}])
+    yield allow_dns(ctx, ctx.runtime.name)
     guarded = [m for m in ctx.modules if m.clients]
     if len(ctx.modules) > 1:
         open_modules = _not_named([m.name for m in guarded])
@@ -59,6 +59,16 @@ def _guarded(ctx: PartyContext, module) -> Iterator[Part]:
     egress = [{"to": [party_pods()]}] if module.requires else None
     if ingress or egress:
         yield policy(ctx, module.name, module.name, named(module.name), ingress=ingress or None, egress=egress)
+
+
+def allow_dns(ctx: PartyContext, component: str) -> Resource:
+    """DNS for every pod: kube-dns by labels and, when the cluster names its DNS server, that address
+    too (NodeLocal DNSCache answers on the node, where no pod selector reaches)."""
+    peers = [DNS_PEERS]
+    dns = next((c.dns for c in ctx.spec.clusters or () if c.name == ctx.member.cluster), None)
+    if dns is not None:
+        peers.append({"ipBlock": {"cidr": f"{dns}/32"}})
+    return policy(ctx, "allow-dns", component, {}, egress=[{"to": peers, "ports": DNS_PORTS}])
 
 
 def _router(ctx: PartyContext) -> Iterator[Part]:

@@ -164,4 +164,55 @@ def check_plain_exposure(spec: Spec) -> Found:
                                       "is plain HTTP; consider protocol TLS"
 
 
-CHECKS = (check_plain_exposure, check_fields, check_resources, check_master, check_lites, check_key_secrets, check_routes, check_reachability)
+def check_dns(spec: Spec) -> Found:
+    """Kuscia answers DNS itself (its own names, like apiserver.master.svc) and forwards the rest to the
+    cluster DNS, whose address it cannot learn when it does not run as root: each cluster names it."""
+    holders = ([spec.master] if spec.master else []) + list(spec.parties)
+    used = {holder.cluster for holder in holders}
+    for index, cluster in enumerate(spec.clusters or ()):
+        if cluster.name in used and cluster.dns is None:
+            yield ("spec", "clusters", index, "dns"), \
+                f"required for kuscia: the address of the DNS server pods use in cluster {cluster.name} " \
+                f"(kubectl -n kube-system get service kube-dns; with NodeLocal DNSCache its local address), " \
+                f"e.g. clusters: [{{name: {cluster.name}, dns: 10.96.0.10}}]; Kuscia forwards the names it " \
+                f"does not answer there"
+
+
+def check_ipv4_endpoints(spec: Spec) -> Found:
+    """Kuscia 1.1.0b0 reaches peers over IPv4 only: its route CRD takes an IPv4 address or a DNS
+    name, and the gateway splits host and port at every ':'."""
+    import ipaddress
+
+    holders = [(("spec", "master"), spec.master)] if spec.master else []
+    holders += [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
+    for path, holder in holders:
+        if holder.endpoint is None:
+            continue
+        host = holder.endpoint.rpartition(":")[0].strip("[]")
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            continue
+        if address.version == 6:
+            yield path + ("endpoint",), f"{holder.endpoint!r} is an IPv6 address; Kuscia reaches peers by IPv4 " \
+                                        f"or a DNS name only"
+
+
+def check_route_names(spec: Spec) -> Found:
+    """Routes are named <from>-<to> (Kuscia's own convention); ids with '-' can give two routes one name,
+    or a route the name of the route the master makes for each lite (<lite>-<master id>)."""
+    master = spec.master.id if spec.master else None
+    owners = {f"{p.id}-{master}": (p.id, master) for p in spec.parties} if master else {}
+    explicit = spec.routes not in (None, "all")
+    for index, pair in enumerate(lite_pairs(spec)):
+        name = "-".join(pair)
+        other = owners.setdefault(name, pair)
+        if other != pair:
+            whose = "the master's own route" if other[1] == master else "route"
+            yield ("spec", "routes", index) if explicit else ("spec", "routes"), \
+                f"route {pair[0]} -> {pair[1]} and {whose} {other[0]} -> {other[1]} would both be named " \
+                f"{name!r}, and one would replace the other; choose ids that do not run into each other"
+
+
+CHECKS = (check_plain_exposure, check_fields, check_resources, check_master, check_lites, check_key_secrets,
+          check_routes, check_route_names, check_reachability, check_dns, check_ipv4_endpoints)

@@ -15,10 +15,13 @@ from .values import (
     Endpoint,
     HostName,
     ImagePrefix,
+    CIDR,
     IPAddress,
+    IPv4Address,
     LabelKey,
     Labels,
     NodePort,
+    Port,
     PositiveInt,
     Quantity,
     Weight,
@@ -55,6 +58,7 @@ class Images:
 @attrs.frozen
 class Cluster:
     name: DNSLabel
+    dns: Optional[IPv4Address] = None  # the DNS server the cluster's pods use (kube-dns, or NodeLocal DNSCache)
 
 
 @attrs.frozen
@@ -224,6 +228,13 @@ class Capacity:
     ephemeral_storage: Optional[Quantity] = None
 
 
+@attrs.frozen
+class DataSource:
+    """Where a Kuscia lite's data lives: TCP ports, at a CIDR block or (without one) anywhere."""
+    ports: tuple[Port, ...]
+    cidr: Optional[CIDR] = None
+
+
 Protocol = Literal["NOTLS", "TLS", "MTLS"]
 
 
@@ -248,9 +259,10 @@ class Party:
     deploy_token_secret: Optional[SecretRef] = None
     runtime: Optional[Literal["runk", "runp"]] = None
     capacity: Optional[Capacity] = None
+    data_sources: Optional[tuple[DataSource, ...]] = None
 
 
-KUSCIA_FIELDS = ("protocol", "key_secret", "deploy_token_secret", "runtime", "capacity")
+KUSCIA_FIELDS = ("protocol", "key_secret", "deploy_token_secret", "runtime", "capacity", "data_sources")
 FATE_FIELDS = ("modules", "replicas", "storage", "ingress", "secrets")
 
 # Fields a party has and `defaults` may not set.

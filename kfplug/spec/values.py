@@ -107,6 +107,35 @@ def ip_address(value) -> str:
     return value
 
 
+def ipv4_address(value) -> str:
+    import ipaddress  # rarely needed; keeps start-up light
+
+    value = _expect_str(value)
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 address") from None
+    return value
+
+
+def cidr(value) -> str:
+    """An IP network in CIDR notation, host bits zero (10.1.2.0/24, fd00::/64)."""
+    import ipaddress  # rarely needed; keeps start-up light
+
+    value = _expect_str(value)
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR block ({error})") from None
+    return value
+
+
+def port(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise ValueError(f"{value!r} is not a port (1-65535)")
+    return value
+
+
 def label_key(value) -> str:
     """A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters."""
     value = _expect_str(value)
@@ -168,6 +197,9 @@ Quantity = Annotated[Any, quantity]
 NodePort = Annotated[int, node_port]
 Endpoint = Annotated[str, endpoint]
 IPAddress = Annotated[str, ip_address]
+IPv4Address = Annotated[str, ipv4_address]
+CIDR = Annotated[str, cidr]
+Port = Annotated[int, port]
 Labels = Annotated[dict, label_map]
 LabelKey = Annotated[str, label_key]
 Weight = Annotated[int, weight]
