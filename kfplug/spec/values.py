@@ -97,24 +97,21 @@ def endpoint(value) -> str:
 
 
 def ip_address(value) -> str:
-    import ipaddress  # rarely needed; keeps start-up light
-
-    value = _expect_str(value)
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
-    return value
+    return _address(value, "ip_address", "an IP address")
 
 
 def ipv4_address(value) -> str:
+    return _address(value, "IPv4Address", "an IPv4 address")
+
+
+def _address(value, parser: str, what: str) -> str:
     import ipaddress  # rarely needed; keeps start-up light
 
     value = _expect_str(value)
     try:
-        ipaddress.IPv4Address(value)
+        getattr(ipaddress, parser)(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 address") from None
+        raise ValueError(f"{value!r} is not {what}") from None
     return value
 
 
