@@ -102,20 +102,37 @@ def test_refuses_dangerous_output_directories(tmp_path, target):
     assert sorted(p.name for p in spec_dir.iterdir()) == ["federation.yaml"]
 
 
-def test_committed_overlays_match_a_fresh_render(tmp_path, update_golden):
-    """The repository's overlays/ is examples/two-party rendered against the repository's bases/."""
+GOLDEN = REPO / "tests" / "golden"
+
+
+def golden_files(out: Path) -> dict[str, bytes]:
+    """What a render writes and a reviewer reads: overlays/ and clusters/, secret files only as their
+    .example templates; bases/ is checked against the repository's own instead."""
+    return {k: v for k, v in files_of(out).items() if k.startswith(("overlays/", "clusters/"))
+            and ("/secrets/" not in k or k.endswith(".example"))}
+
+
+@pytest.mark.parametrize("example", list(SPECS))
+def test_every_example_renders_its_golden_tree(tmp_path, update_golden, example):
+    """tests/golden/<example> is the reviewed render of examples/<example> (refresh: pytest --update-golden)."""
+    import difflib
+    import shutil
+
     out = tmp_path / "out"
-    assert render(TWO_PARTY, out).exit_code == 0
-    fresh = {k: v for k, v in files_of(out).items() if k.startswith("overlays/")}
+    assert render(SPECS[example], out).exit_code == 0
     copied = {k: v for k, v in files_of(out).items() if k.startswith("bases/")}
     assert copied and all((REPO / k).read_bytes() == v for k, v in copied.items())
-    committed_root = REPO / "overlays"
+    fresh, golden = golden_files(out), GOLDEN / example
     if update_golden:
-        import shutil
-        shutil.rmtree(committed_root, ignore_errors=True)
+        shutil.rmtree(golden, ignore_errors=True)
         for relative, data in fresh.items():
-            (REPO / relative).parent.mkdir(parents=True, exist_ok=True)
-            (REPO / relative).write_bytes(data)
-    committed = {f"overlays/{k}": v for k, v in files_of(committed_root).items()
-                 if "/secrets/" not in k or k.endswith(".example")}
-    assert committed == fresh, "overlays/ is stale: run pytest --update-golden and review the diff"
+            (golden / relative).parent.mkdir(parents=True, exist_ok=True)
+            (golden / relative).write_bytes(data)
+    committed = files_of(golden) if golden.is_dir() else {}
+    stale = f"tests/golden/{example} is stale: run pytest --update-golden and review the diff"
+    assert sorted(committed) == sorted(fresh), stale
+    for name, data in fresh.items():
+        if committed[name] != data:
+            diff = difflib.unified_diff(committed[name].decode().splitlines(), data.decode().splitlines(),
+                                        f"golden/{name}", f"render/{name}", lineterm="")
+            pytest.fail(stale + "\n" + "\n".join(diff))
