@@ -80,9 +80,6 @@ class Plan:
     overlays: tuple[Overlay, ...]
     clusters: dict[str, tuple[str, ...]]  # cluster name -> overlay names
 
-    def overlay(self, name: str) -> Overlay:
-        return next(o for o in self.overlays if o.name == name)
-
     @property
     def bases(self) -> tuple[str, ...]:
         return tuple(sorted({base for overlay in self.overlays for base in overlay.bases}))

@@ -9,7 +9,6 @@ generated objects. A test compares this with real kustomize for every example.
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import json
@@ -226,7 +225,3 @@ def _order(obj: dict) -> tuple:
         rank = len(ORDER_FIRST)
     meta = obj["metadata"]
     return rank, kind, meta.get("namespace", ""), meta["name"]
-
-
-def secret_data(values: dict[str, str]) -> dict[str, str]:
-    return {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}

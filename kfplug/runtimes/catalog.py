@@ -88,9 +88,6 @@ class Runtime:
     configure: Callable[..., list[ConfigMap]]
     party_id: Callable[[str], str]  # raises ValueError for an id this runtime cannot use
 
-    def release(self, version: str) -> Release:
-        return self.releases[version]
-
 
 @attrs.frozen
 class Peer:

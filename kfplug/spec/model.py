@@ -27,8 +27,6 @@ from .values import (
     Weight,
 )
 
-API_VERSION = "kfplug.dev/v1alpha1"
-
 
 def _party_id(value) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:

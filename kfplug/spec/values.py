@@ -65,15 +65,6 @@ def quantity(value) -> str:
     return text
 
 
-def fate_party_id(value) -> str:
-    """FATE party ids are decimal integers; kept as their canonical text."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
-    if isinstance(value, str) and re.fullmatch(r"0|[1-9][0-9]{0,9}", value):
-        return value
-    raise ValueError(f"{value!r} is not a FATE party id (a decimal integer without leading zeros)")
-
-
 def node_port(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 30000 <= value <= 32767:
         raise ValueError(f"{value!r} is not a NodePort in the default range 30000-32767")
