@@ -32,8 +32,8 @@ MAX_STREAM_DEPTH = 256  # objects passing through the KRM function (CRD schemas 
 MAX_DIGITS = 64  # Python refuses to print integers past 4300 digits; none of ours needs more than 10
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-LIBYAML_DEPTH_LIMIT = "exceeded maximum nesting depth"
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+LIBYAML_DEPTH_LIMIT = "exceeded maximum nesting depth"  # PyYAML 6.0.4 stops at 1000 levels itself
 
 _TAG = "tag:yaml.org,2002:"
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
@@ -129,8 +129,9 @@ def _prescan(text: str, source: str, max_depth: int = MAX_DEPTH, strict: bool = 
             elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
                 depth -= 1
     except yaml.MarkedYAMLError as err:
-        if err.problem == LIBYAML_DEPTH_LIMIT:  # PyYAML 6.0.4 stops at 1000 levels itself
-            raise SpecError([Issue(source, err.problem_mark.line + 1, "", f"nesting deeper than {max_depth} levels")]) from None
+        if err.problem == LIBYAML_DEPTH_LIMIT:
+            line = err.problem_mark.line + 1
+            raise SpecError([Issue(source, line, "", f"nesting deeper than {max_depth} levels")]) from None
         raise SpecError([_syntax_issue(err, source, text)]) from None
     except yaml.reader.ReaderError as err:  # a character YAML does not allow; `position` is a byte offset
         line = text.encode("utf-8")[: err.position].count(b"\n") + 1

@@ -30,6 +30,11 @@ class PartyContext:
     def is_exchange(self) -> bool:
         return self.member.name == EXCHANGE
 
+    @property
+    def cluster_dns(self) -> str | None:
+        """The DNS server the pods of this member's cluster use, when the spec names it."""
+        return next((c.dns for c in self.spec.clusters or () if c.name == self.member.cluster), None)
+
     def module(self, name: str) -> Module | None:
         return next((m for m in self.modules if m.name == name), None)
 

@@ -119,13 +119,9 @@ def _config(ctx: PartyContext) -> ConfigMapGen:
             if getattr(capacity, field) is not None and key not in skipped}
         text = catalog.lite_config(holder.id, holder.protocol, master_endpoint(ctx.spec.master, holder),
                                    holder.runtime, holder.namespace, values)
+    # validation makes the cluster's DNS address required for Kuscia
     return ConfigMapGen("kuscia-config", module.name, {"kuscia.yaml": text,
-                                                       "resolv.conf": catalog.resolv_conf(cluster_dns(ctx))})
-
-
-def cluster_dns(ctx: PartyContext) -> str:
-    """The DNS server of the domain's cluster (validation makes it required for Kuscia)."""
-    return next(c.dns for c in ctx.spec.clusters if c.name == ctx.member.cluster)
+                                                       "resolv.conf": catalog.resolv_conf(ctx.cluster_dns)})
 
 
 def _number_or_text(quantity: str) -> int | str:

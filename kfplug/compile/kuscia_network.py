@@ -65,7 +65,8 @@ def _lite(ctx: PartyContext) -> Iterator[Part]:
     yield policy(ctx, LITE, LITE, named(LITE), ingress=[_from(sources, ENVOY_PORT)], egress=egress)
     if lite.data_sources:
         # the lite's DataMesh and its task pods read the domain's data where the spec says it lives
-        yield policy(ctx, "allow-data-sources", "kuscia", {}, egress=[_data_rule(source) for source in lite.data_sources])
+        yield policy(ctx, "allow-data-sources", "kuscia", {},
+                     egress=[_data_rule(source) for source in lite.data_sources])
 
 
 def _data_rule(source) -> dict:

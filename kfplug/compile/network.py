@@ -65,9 +65,8 @@ def allow_dns(ctx: PartyContext, component: str) -> Resource:
     """DNS for every pod: kube-dns by labels and, when the cluster names its DNS server, that address
     too (NodeLocal DNSCache answers on the node, where no pod selector reaches)."""
     peers = [DNS_PEERS]
-    dns = next((c.dns for c in ctx.spec.clusters or () if c.name == ctx.member.cluster), None)
-    if dns is not None:
-        peers.append({"ipBlock": {"cidr": f"{dns}/32"}})
+    if ctx.cluster_dns is not None:
+        peers.append({"ipBlock": {"cidr": f"{ctx.cluster_dns}/32"}})
     return policy(ctx, "allow-dns", component, {}, egress=[{"to": peers, "ports": DNS_PORTS}])
 
 

@@ -23,6 +23,7 @@ FATEBOARD_PASSWORD_PLACEHOLDER = "@FATEBOARD_PASSWORD@"
 EGGROLL_HOME = "/data/projects/fate/eggroll"  # in the eggroll and fateflow images (FATE-Builder)
 ROLLSITE_SELF = "rollsite"  # rollsite's identity: its own route-table entries use this ip
 EGGROLL_3_RELEASES = {"2.0.0"}
+EGG_PAIR = {True: "python/eggroll/computing/egg_pair/egg_pair.py", False: "python/eggroll/roll_pair/egg_pair.py"}
 EGGROLL_CORES = 16  # cores FATE-Flow hands out on eggroll, over all nodes (KubeFATE's figure)
 WAIT_FOR_MYSQL = {"wait-for-mysql": "mysql"}
 
@@ -216,16 +217,14 @@ def _eggroll_properties(ctx: ConfigInput) -> str:
             ("eggroll.bootstrap.root.script", "bin/eggroll_boot.sh"),
             ("eggroll.resourcemanager.bootstrap.egg_pair.exepath", "bin/roll_pair/egg_pair_bootstrap.sh"),
             ("eggroll.resourcemanager.bootstrap.egg_pair.pythonpath", "python"),
+            ("eggroll.resourcemanager.bootstrap.egg_pair.filepath", EGG_PAIR[eggroll_3]),
         ]
         if eggroll_3:
             pairs += [
-                ("eggroll.resourcemanager.bootstrap.egg_pair.filepath", "python/eggroll/computing/egg_pair/egg_pair.py"),
                 # each nodemanager pod advertises its own address (the start script fills in the pod IP)
                 ("eggroll.resourcemanager.nodemanager.host", POD_IP_PLACEHOLDER),
                 ("eggroll.resourcemanager.nodemanager.gpu.num.shell", "nvidia.sh"),
             ]
-        else:
-            pairs += [("eggroll.resourcemanager.bootstrap.egg_pair.filepath", "python/eggroll/roll_pair/egg_pair.py")]
     if "rollsite" in ctx.modules:
         pairs += [
             ("eggroll.rollsite.coordinator", "fate"),
