@@ -9,18 +9,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .spec.load import read_spec
+from .diagnostics import Issue, SpecError
+from .spec.load import parse_object, parse_spec, read_spec
 from .spec.model import Federation
 
 if TYPE_CHECKING:
     from .plan import Plan
 
+T = TypeVar("T")
+
 
 @contextlib.contextmanager
-def _no_cycle_collection():
+def _no_cycle_collection() -> Iterator[None]:
     """Reading and compiling allocate a million small objects and leave no cycles behind; the
     cycle collector would walk the growing heap again and again (a third of the compile time of a
     thousand parties). Reference counting still frees everything."""
@@ -33,45 +37,44 @@ def _no_cycle_collection():
             gc.enable()
 
 
-def _bulk(function):
+def _bulk(function: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> T:
         with _no_cycle_collection():
             return function(*args, **kwargs)
     return wrapper
 
 
+@_bulk
+def read(spec_file: str | Path) -> tuple[Federation, list[Issue]]:
+    """Read and validate a spec: (federation, warnings). Raises SpecError with every error."""
+    return read_spec(spec_file)
+
+
 def load(spec_file: str | Path) -> Federation:
-    """Read and validate a spec; raises SpecError."""
-    return read_spec(spec_file)[0]
+    """`read`, for callers that report no warnings."""
+    return read(spec_file)[0]
 
 
 @_bulk
-def warnings(spec_file: str | Path) -> list:
-    """What is allowed but worth saying (e.g. storage that does not survive a restart)."""
-    return read_spec(spec_file)[1]
-
-
-@_bulk
-def plan(spec_file: str | Path) -> Plan:
+def plan(federation: Federation) -> Plan:
     from .compile import compile_plan
 
-    return compile_plan(load(spec_file))
+    return compile_plan(federation)
 
 
 @_bulk
-def render(spec_file: str | Path, out: str | Path) -> list:
+def render(spec_file: str | Path, out: str | Path) -> list[Issue]:
     """Write the kustomize tree for `spec_file` into `out`, atomically. Returns the warnings."""
-    from .compile import compile_plan
     from .emit.tree import tree_files
     from .emit.write import check_output_dir, write_tree
 
     spec_file, out = Path(spec_file), Path(out)
-    federation, found = read_spec(spec_file)
-    files = tree_files(compile_plan(federation))
+    federation, warnings = read_spec(spec_file)
+    files = tree_files(plan(federation))
     check_output_dir(out, spec_file)
     write_tree(files, out)
-    return found
+    return warnings
 
 
 @_bulk
@@ -80,7 +83,7 @@ def drift(spec_file: str | Path, out: str | Path) -> str:
     from .emit.tree import tree_files
     from .emit.write import diff_tree
 
-    return diff_tree(tree_files(plan(spec_file)), Path(out))
+    return diff_tree(tree_files(plan(load(spec_file))), Path(out))
 
 
 def init_secrets(out: str | Path) -> list[Path]:
@@ -90,9 +93,72 @@ def init_secrets(out: str | Path) -> list[Path]:
     return _init(Path(out))
 
 
-def build_objects(federation: Federation, names: list[str] | None = None) -> list[dict]:
-    """The objects `kustomize build` of the rendered overlays gives, for the selected overlays."""
-    from .compile import compile_plan
-    from .emit.resources import build
+def build_objects(federation: Federation, names: list[str] | None = None) -> list[dict[str, Any]]:
+    """The objects `kustomize build` of the rendered overlays gives, for the selected overlays.
+    Raises SpecError for an overlay that generates Secrets from files (which this build cannot read)."""
+    from .emit.resources import SecretFilesNeeded, build
 
-    return build(compile_plan(federation), names)
+    try:
+        return build(plan(federation), names)
+    except SecretFilesNeeded as error:
+        index = next(i for i, p in enumerate(federation.spec.parties) if p.id == error.overlay.name)
+        raise SpecError([Issue("", 0, f"spec.parties[{index}].secrets.{s.name}",
+                               "required inside kustomize: kfplug fn reads no files, so name an existing "
+                               "Secret (secretName) instead of generating one") for s in error.overlay.secrets]) from None
+
+
+# --- inside kustomize and kpt -------------------------------------------------------------------------------
+
+@_bulk
+def generate(document: dict[str, Any], source: str, selection: object = None,
+             selection_source: str = "") -> list[dict[str, Any]]:
+    """The objects of a Federation handed over as data (read from `source`), for the overlays a
+    FederationBuild's spec selects."""
+    federation, _ = parse_object(document, source)
+    return _with_source(federation, select(federation, selection, selection_source or source), source)
+
+
+@_bulk
+def generate_from_text(data: bytes, source: str) -> list[dict[str, Any]]:
+    """The objects of every overlay of a Federation file (kustomize's legacy exec plugin)."""
+    return _with_source(parse_spec(data, source)[0], None, source)
+
+
+def _with_source(federation: Federation, names: list[str] | None, source: str) -> list[dict[str, Any]]:
+    try:
+        return build_objects(federation, names)
+    except SpecError as error:
+        raise SpecError([issue._replace(file=source) for issue in error.issues]) from None
+
+
+def select(federation: Federation, selection: object, source: str) -> list[str] | None:
+    """The overlays a FederationBuild's spec selects: `parties` (ids, `exchange`, `master`) or a
+    `cluster`; None selects all. Raises SpecError."""
+    from .spec.members import members
+
+    def fail(path: str, message: str) -> SpecError:
+        return SpecError([Issue(source, 0, path, message)])
+
+    if selection is None:
+        return None
+    if not isinstance(selection, dict):
+        raise fail("spec", "expected a mapping")
+    parties, cluster = selection.get("parties"), selection.get("cluster")
+    if parties is not None and cluster is not None:
+        raise fail("spec", "select either parties or cluster, not both")
+    everyone = {member.name: member.cluster for member in members(federation.spec)}
+    if parties is not None:
+        if not isinstance(parties, list):
+            raise fail("spec.parties", "expected a list of party ids")
+        wanted = [str(p) for p in parties]
+        unknown = [p for p in wanted if p not in everyone]
+        if unknown:
+            raise fail("spec.parties", f"unknown party {', '.join(unknown)}")
+        return wanted
+    if cluster is not None:
+        if not isinstance(cluster, str):
+            raise fail("spec.cluster", "expected a cluster name")
+        if cluster not in {c.name for c in federation.spec.clusters or ()}:
+            raise fail("spec.cluster", f"unknown cluster {cluster!r}")
+        return [name for name, member_cluster in everyone.items() if member_cluster == cluster]
+    return None

@@ -60,7 +60,7 @@ def render(spec: Path, out: Path, check: bool) -> None:
 def validate(spec: Path) -> None:
     """Check SPEC and report every problem."""
     try:
-        _warn(api.warnings(spec))
+        _warn(api.read(spec)[1])
     except SpecError as error:
         _fail(error)
     click.echo(f"{spec}: ok")
@@ -94,6 +94,6 @@ def secrets_init(directory: Path) -> None:
                    "else ~/.config/kustomize/plugin.")
 def install_plugin(plugin_home: str | None) -> None:
     """Install kfplug as a legacy exec generator for `kubectl kustomize --enable-alpha-plugins`."""
-    from . import krm
+    from .plugin import install_plugin as install
 
-    click.echo(f"installed {krm.install_plugin(plugin_home)}")
+    click.echo(f"installed {install(plugin_home)}")

@@ -22,6 +22,17 @@ class Issue(NamedTuple):  # a tuple, so the function's start-up needs no attrs
         return f"{where}: {self.severity}: {prefix}{self.message}"
 
 
+class Finding(NamedTuple):
+    """What a check found at a field path of the spec; the loader gives it a file and a line."""
+    path: tuple
+    message: str
+    severity: str = "error"  # or "warning": reported, and rendering goes on
+
+
+def warning(path: tuple, message: str) -> Finding:
+    return Finding(path, message, "warning")
+
+
 class SpecError(Exception):
     """Invalid input. Carries every issue found, sorted."""
 

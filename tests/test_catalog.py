@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPO
-from kfplug.runtimes.fate import FATE, RELEASES
+from kfplug.runtimes.fate import RUNTIME as FATE
+from kfplug.runtimes.fate.catalog import RELEASES
+from kfplug.runtimes.fate.config import ConfigInput, configure
 from objects import containers, pod_spec, references
-from kfplug.yamlio import load_all_trusted
+from kfplug.yamlread import load_all_trusted
 
 BASES = REPO / "bases" / "fate"
 
@@ -68,12 +70,10 @@ def test_base_consumes_the_secrets_the_catalog_names(version, name):
 
 
 def test_bases_use_only_config_maps_the_runtime_generates():
-    from kfplug.runtimes.catalog import ConfigInput
-
     generated = set()
     for release in RELEASES.values():
         ctx = ConfigInput(party="9999", release=release, modules=release.modules, peers=())
-        generated |= {c.name for c in FATE.configure(ctx)}
+        generated |= {c.name for c in configure(ctx)}
     for version, name in RELEASE_MODULES:
         for obj in base_objects(version, name):
             for kind, ref in references(obj):
@@ -102,11 +102,9 @@ def test_mysql_admits_exactly_the_modules_holding_its_credentials():
 def test_fateflow_http_admits_every_module_configured_to_call_it(version):
     """FATE-Flow's HTTP port is guarded (its API serves the mysql password); every module whose
     generated configuration dials it must be among its clients."""
-    from kfplug.runtimes.catalog import ConfigInput
-
     release = RELEASES[version]
     port = str(FATE.modules["fateflow"].ports["http"])
-    callers = {config.component for config in FATE.configure(ConfigInput(
+    callers = {config.component for config in configure(ConfigInput(
         party="9999", release=release, modules=release.modules, peers=()))
         if any(port in text for text in config.files.values())}
     assert callers >= {"fateboard", "client"}
@@ -119,11 +117,9 @@ def test_fateflow_counts_as_many_eggroll_nodes_as_there_are_node_managers(versio
     per node manager), so it is the node manager's replica count."""
     import yaml
 
-    from kfplug.runtimes.catalog import ConfigInput
-
     release = RELEASES[version]
     for count in (1, 3):
-        (conf,) = [c for c in FATE.configure(ConfigInput(party="9999", release=release, modules=release.modules,
+        (conf,) = [c for c in configure(ConfigInput(party="9999", release=release, modules=release.modules,
                                                          peers=(), replicas={"nodemanager": count}))
                    if c.name == "fateflow-config"]
         service_conf = yaml.safe_load(conf.files["service_conf.yaml"])

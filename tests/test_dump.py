@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kfplug import yamlio
+from kfplug import yamlwrite as yamlio
 
 TRICKY = ["", " ", "a ", " a", "yes", "No", "ON", "off", "y", "n", "true", "False", "null", "Null", "~", "-", "- a",
           "---", "...", "a: b", "a:", ":a", "a #b", "#a", "1", "-1", "+1", "010", "0x1F", "0o17", "0b1", "1e3",

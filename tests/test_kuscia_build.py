@@ -154,6 +154,7 @@ def test_tls_sets_the_schemes_and_is_tls(tmp_path):
     assert lite["masterEndpoint"].startswith("https://") and lite["protocol"] == "TLS"
     master = [o for o in objects if o["metadata"].get("namespace") == "kuscia-master"]
     assert kuscia_yaml(master)["protocol"] == "TLS"
+    assert [r for r in resources(master) if r["kind"] == "ClusterDomainRoute"]
     assert all(r["spec"]["endpoint"]["ports"][0]["isTLS"] for r in resources(master)
                if r["kind"] == "ClusterDomainRoute")
 
@@ -191,6 +192,7 @@ def test_no_secret_reaches_a_manifest_or_the_environment(built):
         deployment = next(o for o in objects if o["kind"] == "Deployment")
         pod = pod_spec(deployment)
         secret_volumes = {v["name"] for v in pod["volumes"] if "secret" in v}
+        assert secret_volumes and "kuscia-config" in [c["name"] for c in pod["initContainers"] + pod["containers"]]
         for container in pod["initContainers"] + pod["containers"]:
             assert not any("valueFrom" in e for e in container.get("env", []))
             mounted = {m["name"] for m in container.get("volumeMounts", [])} & secret_volumes
@@ -291,7 +293,7 @@ def test_runp_lite_mounts_no_token_and_uses_the_runp_image(tmp_path):
 
 @pytest.mark.parametrize("component", ["master", "lite"])
 def test_base_matches_the_catalog(component):
-    from kfplug.runtimes.kuscia import KUSCIA
+    from kfplug.runtimes.kuscia import RUNTIME as KUSCIA
     from test_catalog import REPO, load_all_trusted
 
     module = KUSCIA.modules[f"kuscia-{component}"]
@@ -319,15 +321,13 @@ def test_notls_on_an_exposed_gateway_is_a_warning(tmp_path):
         "    datastore:", "    expose: {type: LoadBalancer}\n    datastore:")
     spec = tmp_path / "federation.yaml"
     spec.write_text(text)
-    (warning,) = api.warnings(spec)
+    (warning,) = api.read(spec)[1]
     assert warning.path == "spec.master.expose" and "protocol NOTLS on an exposed gateway" in warning.message
 
 
 def test_a_cluster_selection_includes_the_master():
-    from kfplug.krm import _select
-
     federation = api.load(SPECS[EXAMPLE])
-    assert sorted(_select(federation, {"cluster": "default"}, "f.yaml")) == ["alice", "bob", "master"]
+    assert sorted(api.select(federation, {"cluster": "default"}, "f.yaml")) == ["alice", "bob", "master"]
 
 
 def test_many_routes_travel_in_one_file(tmp_path):

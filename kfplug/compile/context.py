@@ -1,13 +1,16 @@
-"""What every compile step sees of one party (or the exchange)."""
+"""What every compile step sees of one member (a party, the exchange or the master)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
+from ..catalog import Module, Release
 from ..plan import Overlay, Patch, Plan
-from ..runtimes.catalog import Module, Peer, Release, Runtime
-from ..spec.model import Exchange, Federation, Party
-from ..spec.topology import EXCHANGE, Member
+from ..runtime import Runtime
+from ..spec.members import Member
+from ..spec.model import Federation, Party, Spec
 
 
 @attrs.frozen
@@ -16,19 +19,20 @@ class PartyContext:
     runtime: Runtime
     release: Release
     member: Member
-    party: Party | Exchange
     modules: tuple[Module, ...]
-    peers: tuple[Peer, ...]
-    default_route: Peer | None
-    neighbours: tuple[Member, ...]  # the members this one's router dials (and is dialled by)
+    neighbours: tuple[Member, ...] = ()  # the members this one's router dials (and is dialled by)
 
     @property
-    def spec(self):
+    def spec(self) -> Spec:
         return self.federation.spec
 
     @property
-    def is_exchange(self) -> bool:
-        return self.member.name == EXCHANGE
+    def party(self) -> Party | None:
+        return self.member.party
+
+    @property
+    def router(self) -> Module:
+        return next(m for m in self.modules if m.router)
 
     @property
     def cluster_dns(self) -> str | None:
@@ -38,9 +42,12 @@ class PartyContext:
     def module(self, name: str) -> Module | None:
         return next((m for m in self.modules if m.name == name), None)
 
+    def replicas_of(self, module: Module) -> int:
+        return self.party.replica_count(module.name, module.replicas) if self.party else module.replicas
 
-def workload_patch(file: str, module: Module, *, pod: dict | None = None, container: dict | None = None,
-                   spec: dict | None = None) -> Patch:
+
+def workload_patch(file: str, module: Module, *, pod: dict[str, Any] | None = None,
+                   container: dict[str, Any] | None = None, spec: dict[str, Any] | None = None) -> Patch:
     """A strategic-merge patch of one module's workload: its spec, pod spec and main container."""
     pod_spec = dict(pod or {})
     if container:
@@ -57,5 +64,5 @@ def plan_of(federation: Federation, runtime: Runtime, overlays: list[Overlay]) -
     by_cluster: dict[str, list[str]] = {}
     for overlay in overlays:
         by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
-    clusters = {c.name: tuple(by_cluster[c.name]) for c in federation.spec.clusters if c.name in by_cluster}
+    clusters = {c.name: tuple(by_cluster[c.name]) for c in federation.spec.clusters or () if c.name in by_cluster}
     return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters)

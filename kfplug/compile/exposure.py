@@ -9,13 +9,13 @@ from .context import PartyContext
 
 
 def exposure(ctx: PartyContext) -> Iterator[Part]:
-    expose = ctx.party.expose
-    if expose is None or expose.type in (None, "ClusterIP"):
+    expose = ctx.member.spec.expose
+    if expose is None or not expose.outside:
         return
-    router = next(m for m in ctx.modules if m.router)
+    router = ctx.router
     spec: dict = {"type": expose.type}
     if expose.node_port is not None:
-        spec["ports"] = [{"port": router.ports["grpc"], "nodePort": expose.node_port}]
+        spec["ports"] = [{"port": router.federation_port, "nodePort": expose.node_port}]
     if expose.load_balancer_ip is not None:
         spec["loadBalancerIP"] = expose.load_balancer_ip
     body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": router.name}, "spec": spec}

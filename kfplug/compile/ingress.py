@@ -8,21 +8,13 @@ from ..plan import NAME, Part, Resource
 from .context import PartyContext
 
 
-def ingress_host(party, module_name: str) -> str | None:
-    spec = party.ingress
-    if spec is None:
-        return None
-    if spec.hosts and module_name in spec.hosts:
-        return spec.hosts[module_name]
-    return f"{party.id}.{module_name}.{spec.domain}" if spec.domain else None
-
-
 def ingresses(ctx: PartyContext) -> Iterator[Part]:
-    spec = getattr(ctx.party, "ingress", None)
-    if spec is None:
+    party = ctx.party
+    spec = party.ingress if party else None
+    if party is None or spec is None:
         return
     for module in ctx.modules:
-        host = ingress_host(ctx.party, module.name) if module.web_port else None
+        host = party.ingress_host(module.name) if module.web_port else None
         if host is None:
             continue
         body_spec: dict = {}

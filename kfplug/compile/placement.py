@@ -13,7 +13,7 @@ HOSTNAME = "kubernetes.io/hostname"
 
 
 def placement(ctx: PartyContext) -> Iterator[Part]:
-    party = ctx.party.placement
+    party = ctx.member.spec.placement
     if party is None:
         return
     overrides = party.modules or {}

@@ -8,11 +8,8 @@ from collections.abc import Iterator
 from ..plan import NAME, Part, Resource
 from .context import PartyContext, workload_patch
 
-DEFAULT_SIZES = {"mysql": "10Gi", "nodemanager": "20Gi", "fateflow": "10Gi", "client": "5Gi"}
-
-
 def storage(ctx: PartyContext) -> Iterator[Part]:
-    spec = getattr(ctx.party, "storage", None)
+    spec = ctx.party.storage if ctx.party else None
     if spec is None:
         return
     sizes = spec.sizes or {}
@@ -20,7 +17,7 @@ def storage(ctx: PartyContext) -> Iterator[Part]:
     for module in ctx.modules:
         if not module.stateful:
             continue
-        size = sizes.get(module.name, DEFAULT_SIZES.get(module.name, "10Gi"))
+        size = sizes.get(module.name, module.default_size)
         if module.name in claims:
             yield _volume_instead(module, {"persistentVolumeClaim": {"claimName": claims[module.name]}})
         elif spec.none:
@@ -28,15 +25,11 @@ def storage(ctx: PartyContext) -> Iterator[Part]:
         elif spec.nfs is not None:
             yield workload_patch(f"storage-{module.name}.yaml", module, spec={"volumeClaimTemplates": [
                 _claim_template(module.name, size, storage_class="")]})
-            for ordinal in range(_replicas(ctx, module)):
+            for ordinal in range(ctx.replicas_of(module)):
                 yield _nfs_volume(ctx, module.name, ordinal, size, spec.nfs)
         else:
             yield workload_patch(f"storage-{module.name}.yaml", module, spec={"volumeClaimTemplates": [
                 _claim_template(module.name, size, storage_class=spec.storage_class)]})
-
-
-def _replicas(ctx: PartyContext, module) -> int:
-    return (ctx.party.replicas or {}).get(module.name, module.replicas)
 
 
 def _claim_template(module_name: str, size: str, storage_class: str | None) -> dict:

@@ -14,7 +14,7 @@ import hashlib
 import json
 
 from ..plan import NAME, Overlay, Plan
-from ..yamlio import load_all_trusted, load_trusted
+from ..yamlread import load_all_trusted, load_trusted
 from .bases import base_files
 
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}

@@ -1,7 +1,2 @@
-"""Runtime catalogs, by name."""
-
-from .catalog import Runtime
-from .fate import FATE
-from .kuscia import KUSCIA
-
-RUNTIMES: dict[str, Runtime] = {FATE.name: FATE, KUSCIA.name: KUSCIA}
+"""One package per runtime, each exporting `RUNTIME` (see kfplug/runtime.py). The registry
+finds them by name; nothing else imports them."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from ..diagnostics import Issue, SpecError, format_path
-from ..yamlio import Marks, load_document, read_file
+from ..yamlread import Marks, load_document, read_file, shared_node
 from .model import PARTY_IDENTITY, Federation, Party
 from .structure import Structurer, is_invalid
 
@@ -45,11 +46,17 @@ def read_spec(path: str | Path) -> tuple[Federation, list[Issue]]:
 
 
 def parse_spec(data: bytes | str, source: str) -> tuple[Federation, list[Issue]]:
+    """Load and validate a spec's text (strict YAML, lines kept). Raises SpecError."""
+    raw, marks, issues = load_document(data, source)
+    return parse_tree(raw, Locator(source, marks), issues)
+
+
+def parse_tree(raw: object, locator: Locator, issues: list[Issue] | None = None) -> tuple[Federation, list[Issue]]:
+    """Structure, resolve and validate loaded data: (federation, warnings). Raises SpecError."""
     from .resolve import resolve  # the runtime catalogs are only needed past parsing
     from .validate import validate
 
-    raw, marks, issues = load_document(data, source)
-    locator = Locator(source, marks)
+    issues = [] if issues is None else issues
     federation = structure(raw, locator, issues)
     resolved = resolve(federation, locator, issues)
     issues += validate(resolved, locator)
@@ -57,6 +64,23 @@ def parse_spec(data: bytes | str, source: str) -> tuple[Federation, list[Issue]]
     if errors:
         raise SpecError(errors)
     return resolved, sorted(issue for issue in issues if issue.severity != "error")
+
+
+CONFIG_ANNOTATIONS = ("config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/",
+                      "kustomize.config.k8s.io/")  # what kustomize and kpt add to a function's input
+
+
+def parse_object(document: dict[str, Any], source: str) -> tuple[Federation, list[Issue]]:
+    """A Federation an orchestrator handed over as data (no lines: a ResourceList carries none),
+    without the annotations the orchestrator added. Raises SpecError."""
+    if shared_node(document):
+        raise SpecError([Issue(source, 0, "", "anchors are not allowed in a Federation")])
+    metadata = document.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("annotations"), dict):
+        kept = {k: v for k, v in metadata["annotations"].items() if not str(k).startswith(CONFIG_ANNOTATIONS)}
+        metadata = {k: v for k, v in metadata.items() if k != "annotations"} | ({"annotations": kept} if kept else {})
+        document = {**document, "metadata": metadata}
+    return parse_tree(document, Locator(source, {}))
 
 
 def structure(raw, locator: Locator, issues: list[Issue]) -> Federation:

@@ -12,7 +12,7 @@ from .values import (
     AbsolutePath,
     DNSLabel,
     DNSSubdomain,
-    Endpoint,
+    EndpointValue,
     HostName,
     ImagePrefix,
     CIDR,
@@ -70,6 +70,11 @@ class Expose:
     type: Optional[Literal["ClusterIP", "NodePort", "LoadBalancer"]] = None
     node_port: Optional[NodePort] = None
     load_balancer_ip: Optional[IPAddress] = attrs.field(default=None, metadata={"key": "loadBalancerIP"})
+
+    @property
+    def outside(self) -> bool:
+        """Reachable from outside the cluster (a NodePort or a load balancer)."""
+        return self.type in ("NodePort", "LoadBalancer")
 
 
 @attrs.frozen
@@ -244,7 +249,7 @@ class Party:
     modules: Optional[tuple[str, ...]] = None
     replicas: Optional[dict[str, PositiveInt]] = None
     expose: Optional[Expose] = None
-    endpoint: Optional[Endpoint] = None
+    endpoint: Optional[EndpointValue] = None
     placement: Optional[Placement] = None
     storage: Optional[Storage] = None
     ingress: Optional[Ingress] = None
@@ -259,10 +264,22 @@ class Party:
     capacity: Optional[Capacity] = None
     data_sources: Optional[tuple[DataSource, ...]] = None
 
+    def replica_count(self, module: str, default: int) -> int:
+        return (self.replicas or {}).get(module, default)
 
-KUSCIA_FIELDS = ("protocol", "key_secret", "deploy_token_secret", "runtime", "capacity", "data_sources")
-FATE_FIELDS = ("modules", "replicas", "storage", "ingress", "secrets")
+    def ingress_host(self, module: str) -> str | None:
+        """The host a module's web UI is published at: explicit, or <id>.<module>.<domain>."""
+        spec = self.ingress
+        if spec is None:
+            return None
+        if spec.hosts and module in spec.hosts:
+            return spec.hosts[module]
+        return f"{self.id}.{module}.{spec.domain}" if spec.domain else None
 
+
+# Fields every runtime reads; a runtime names the others it takes (Runtime.party_fields).
+SHARED_PARTY_FIELDS = frozenset({"id", "namespace", "cluster", "expose", "endpoint", "placement", "resources",
+                                 "security"})
 # Fields a party has and `defaults` may not set.
 PARTY_IDENTITY = ("id", "namespace", "cluster", "endpoint")
 
@@ -274,7 +291,7 @@ class Exchange:
     namespace: Optional[DNSLabel] = None
     cluster: Optional[DNSLabel] = None
     expose: Optional[Expose] = None
-    endpoint: Optional[Endpoint] = None
+    endpoint: Optional[EndpointValue] = None
     placement: Optional[Placement] = None
     resources: Optional[dict[str, Resources]] = None
     security: Optional[Security] = None
@@ -287,7 +304,7 @@ class Master:
     namespace: Optional[DNSLabel] = None
     cluster: Optional[DNSLabel] = None
     expose: Optional[Expose] = None
-    endpoint: Optional[Endpoint] = None
+    endpoint: Optional[EndpointValue] = None
     protocol: Optional[Protocol] = None
     key_secret: Optional[SecretRef] = None
     datastore: Optional[SecretRef] = None
@@ -304,7 +321,7 @@ class Route:
 
 @attrs.frozen
 class Spec:
-    runtime: Literal["fate", "kuscia"]
+    runtime: DNSLabel  # a runtime kfplug has (kfplug/runtimes/<name>)
     version: str
     parties: tuple[Party, ...]
     images: Optional[Images] = None

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 import attrs
 
 from ..diagnostics import SECRET_HINT, hide_value, is_secret_key, may_hold_secret
-from ..yamlio import UNREADABLE
+from ..yamlread import UNREADABLE
 
 _NOTHING = attrs.NOTHING
 
@@ -69,7 +69,7 @@ class Structurer:
             return self.convert(inner[0], value, path)
         if origin is Annotated:
             base, check = typing.get_args(tp)[:2]
-            value = self.convert(base, value, path)
+            value = self.convert(getattr(check, "raw_type", base), value, path)
             if value is _INVALID:
                 return value
             try:

@@ -4,7 +4,7 @@ clean value or raises ValueError with a message for the user."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][-+]?[0-9]+)?")
@@ -71,20 +71,46 @@ def node_port(value) -> int:
     return value
 
 
-def endpoint(value) -> str:
-    """host:port that peers in other clusters dial."""
+class Endpoint(NamedTuple):
+    """host:port that peers in other clusters dial (an IPv6 host without its brackets)."""
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    def ip_block(self) -> str | None:
+        """The host as a one-address CIDR block; None for a DNS name, whose addresses are unknown here."""
+        import ipaddress  # only for cross-cluster endpoints
+
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:
+            return None
+        return f"{address}/{address.max_prefixlen}"
+
+    @property
+    def is_ipv6(self) -> bool:
+        return ":" in self.host
+
+
+def endpoint(value: object) -> Endpoint:
+    """host:port, the host an IP address or a DNS name."""
     import ipaddress  # rarely needed; keeps start-up light
 
-    value = _expect_str(value)
-    host, sep, port = value.rpartition(":")
+    text = _expect_str(value)
+    host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{value!r} is not host:port")
+        raise ValueError(f"{text!r} is not host:port")
     host = host.strip("[]")
     try:
         ipaddress.ip_address(host)
     except ValueError:
         dns_subdomain(host)
-    return value
+    return Endpoint(host, int(port))
+
+
+endpoint.raw_type = str  # type: ignore[attr-defined]  # structured from text
 
 
 def ip_address(value) -> str:
@@ -183,7 +209,7 @@ DNSSubdomain = Annotated[str, dns_subdomain]
 HostName = Annotated[str, host_name]
 Quantity = Annotated[Any, quantity]
 NodePort = Annotated[int, node_port]
-Endpoint = Annotated[str, endpoint]
+EndpointValue = Annotated[Endpoint, endpoint]
 IPAddress = Annotated[str, ip_address]
 IPv4Address = Annotated[str, ipv4_address]
 CIDR = Annotated[str, cidr]

@@ -1,5 +1,6 @@
-"""FATE on eggroll: the catalog for 2.0.0 (osx router) and 1.11.2 (rollsite router),
-and the per-party configuration files (route tables, properties, service_conf).
+"""The configuration files of one FATE party (or the exchange): route tables, osx's
+broker.properties, eggroll.properties, FATE-Flow's service_conf.yaml, fateboard's
+application.properties and the client's env file.
 
 Secret values never appear here: files carry placeholders (@MYSQL_PASSWORD@, the
 fateboard login), which the container fills in from a mounted Secret at start;
@@ -9,13 +10,18 @@ fateboard login), which the container fills in from a mounted Secret at start;
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Iterator
 
-from ..yamlio import dump
-from .catalog import ConfigInput, ConfigMap, Module, Peer, Release, Runtime, SecretKind, SecretMount, SecretUse
+import attrs
 
-ROUTER_PORT = 9370
-MYSQL_PASSWORD = SecretMount("mysql", "mysql-password")  # a file: /run/secrets/mysql/password
+from ...catalog import Release
+from ...compile.context import PartyContext
+from ...plan import ConfigMapGen, Part
+from ...spec.members import reach
+from ...spec.values import Endpoint
+from ...yamlwrite import dump
+from .catalog import ROUTER_PORT
+
 PASSWORD_PLACEHOLDER = "@MYSQL_PASSWORD@"
 POD_IP_PLACEHOLDER = "@POD_IP@"  # filled in at start from the downward API (status.podIP)
 FATEBOARD_USERNAME_PLACEHOLDER = "@FATEBOARD_USERNAME@"
@@ -25,99 +31,78 @@ ROLLSITE_SELF = "rollsite"  # rollsite's identity: its own route-table entries u
 EGGROLL_3_RELEASES = {"2.0.0"}
 EGG_PAIR = {True: "python/eggroll/computing/egg_pair/egg_pair.py", False: "python/eggroll/roll_pair/egg_pair.py"}
 EGGROLL_CORES = 16  # cores FATE-Flow hands out on eggroll, over all nodes (KubeFATE's figure)
-WAIT_FOR_MYSQL = {"wait-for-mysql": "mysql"}
 
-MODULES = {
-    m.name: m
-    for m in (
-        Module("mysql", "StatefulSet", "mysql", {"mysql": 3306}, stateful=True,
-               secret_mounts=(MYSQL_PASSWORD,), clients={"mysql": ("clustermanager", "fateflow")}),
-        Module("osx", "Deployment", "federatedai/osx", {"grpc": ROUTER_PORT}, router=True, scalable=True),
-        Module("rollsite", "Deployment", "federatedai/eggroll", {"grpc": ROUTER_PORT}, router=True,
-               scalable=True),
-        Module("clustermanager", "Deployment", "federatedai/eggroll", {"grpc": 4670},
-               init_containers=WAIT_FOR_MYSQL, requires=("mysql",), secret_mounts=(MYSQL_PASSWORD,)),
-        # the node manager and its egg_pair workers never open the database, so they get no password
-        Module("nodemanager", "StatefulSet", "federatedai/eggroll", {"grpc": 4671}, stateful=True, scalable=True,
-               replicas=2, requires=("clustermanager",)),
-        Module("fateflow", "StatefulSet", "federatedai/fateflow", {"grpc": 9360, "http": 9380},
-               stateful=True, scalable=True, init_containers=WAIT_FOR_MYSQL,
-               requires=("mysql", "clustermanager"),
-               secret_mounts=(MYSQL_PASSWORD,),
-               # its HTTP API serves the merged configuration, mysql password included, without authentication
-               clients={"http": ("fateflow", "fateboard", "client")}),
-        Module("fateboard", "Deployment", "federatedai/fateboard", {"http": 8080}, web_port=8080, scalable=True,
-               init_containers={"config": "federatedai/fateboard"}, requires=("fateflow",),
-               secret_mounts=(SecretMount("fateboard", "fateboard-login"),)),
-        Module("client", "StatefulSet", "federatedai/client", {"http": 20000}, stateful=True,
-               web_port=20000, requires=("fateflow",),
-               secrets=(SecretUse("client", "NOTEBOOK_HASHED_PASSWORD", "notebook-hashed-password"),)),
+
+@attrs.frozen
+class Peer:
+    """Where a party's router reaches another router."""
+    party: str
+    address: Endpoint
+
+
+@attrs.frozen
+class ConfigInput:
+    """Everything FATE's configuration of one party needs."""
+    party: str
+    release: Release
+    modules: tuple[str, ...]
+    peers: tuple[Peer, ...]  # explicit routes, in spec order
+    default_route: Peer | None = None  # the exchange, in a star
+    exchange: bool = False  # this party is the exchange itself
+    replicas: dict[str, int] = {}  # module -> pods, for the modules whose count the configuration names
+
+
+def config_maps(ctx: PartyContext) -> Iterator[Part]:
+    """The compile step: the member's generated ConfigMaps."""
+    yield from configure(config_input(ctx))
+
+
+def config_input(ctx: PartyContext) -> ConfigInput:
+    """Routes: a party in a star has the exchange as its default route; otherwise each neighbour."""
+    router = ctx.router
+
+    def peer(target) -> Peer | None:
+        address = reach(ctx.member, target, router.name, router.federation_port)
+        return None if address is None else Peer(target.id, address)
+
+    hub = [target for target in ctx.neighbours if target.kind == "exchange"]
+    return ConfigInput(
+        party=ctx.member.id,
+        release=ctx.release,
+        modules=tuple(m.name for m in ctx.modules),
+        peers=() if hub else tuple(p for p in map(peer, ctx.neighbours) if p is not None),
+        default_route=peer(hub[0]) if hub else None,
+        exchange=ctx.member.kind == "exchange",
+        replicas={m.name: ctx.replicas_of(m) for m in ctx.modules},
     )
-}
-
-SECRETS = {
-    s.name: s
-    for s in (
-        SecretKind("mysql", ("password",), "mysql"),
-        SecretKind("fateboard", ("username", "password"), "fateboard"),
-        SecretKind("client", ("notebook-hashed-password",), "client"),
-    )
-}
 
 
-def _images(tag: str) -> dict[str, tuple[str, str]]:
-    return {
-        "mysql": ("mysql", "8.0.28"),
-        "federatedai/osx": ("federatedai/osx", tag),
-        "federatedai/eggroll": ("federatedai/eggroll", tag),
-        "federatedai/fateflow": ("federatedai/fateflow", tag),
-        "federatedai/fateboard": ("federatedai/fateboard", tag),
-        "federatedai/client": ("federatedai/client", tag),
-    }
-
-
-RELEASES = {
-    "2.0.0": Release("2.0.0", ("mysql", "osx", "clustermanager", "nodemanager", "fateflow",
-                               "fateboard", "client"),
-                     router="osx", images=_images("2.0.0-release")),
-    "1.11.2": Release("1.11.2", ("mysql", "rollsite", "clustermanager", "nodemanager", "fateflow",
-                                 "fateboard", "client"),
-                      router="rollsite", images=_images("1.11.2-release")),
-}
-
-
-def party_id(value: str) -> str:
-    if not re.fullmatch(r"0|[1-9][0-9]{0,9}", value) or int(value) > 2**31 - 1:
-        raise ValueError(f"{value!r} is not a FATE party id (a decimal integer without leading zeros)")
-    return value
-
-
-def configure(ctx: ConfigInput) -> list[ConfigMap]:
+def configure(ctx: ConfigInput) -> list[ConfigMapGen]:
     """The generated ConfigMaps of one party (or of the exchange)."""
     has = set(ctx.modules)
     eggroll_3 = _eggroll_3(ctx)
     maps = []
     if "osx" in has:
-        maps.append(ConfigMap("osx-config", "osx", {
+        maps.append(ConfigMapGen("osx-config", "osx", {
             "broker.properties": _broker_properties(ctx),
             "route_table.json": _route_table(ctx, osx=True),
         }))
     if "rollsite" in has:
-        maps.append(ConfigMap("rollsite-config", "rollsite", {"route_table.json": _route_table(ctx, osx=False)}))
+        maps.append(ConfigMapGen("rollsite-config", "rollsite", {"route_table.json": _route_table(ctx, osx=False)}))
     if has & {"rollsite", "clustermanager", "nodemanager"}:
         files = {"eggroll.properties": _eggroll_properties(ctx)}
         if eggroll_3 and "nodemanager" in has:  # read beside eggroll.properties; upstream ships it empty
             files["node-extend-env.properties"] = GENERATED
         if eggroll_3 and has & {"clustermanager", "nodemanager"}:
             files[QUIET_LOG] = QUIET_LOG_CONFIG
-        maps.append(ConfigMap("eggroll-config", "eggroll", files))
+        maps.append(ConfigMapGen("eggroll-config", "eggroll", files))
     if "fateflow" in has:
         service_conf = _service_conf_2(ctx) if eggroll_3 else _service_conf_1(ctx)
-        maps.append(ConfigMap("fateflow-config", "fateflow", {"service_conf.yaml": service_conf}))
+        maps.append(ConfigMapGen("fateflow-config", "fateflow", {"service_conf.yaml": service_conf}))
     if "fateboard" in has:
-        maps.append(ConfigMap("fateboard-config", "fateboard", {"application.properties": _fateboard_properties()}))
+        maps.append(ConfigMapGen("fateboard-config", "fateboard", {"application.properties": _fateboard_properties()}))
     if "client" in has:
-        maps.append(ConfigMap("client-env", "client", {"client.env": _client_env(ctx)}, env=True))
+        maps.append(ConfigMapGen("client-env", "client", {"client.env": _client_env(ctx)}, env=True))
     return maps
 
 
@@ -141,7 +126,7 @@ def _eggroll_3(ctx: ConfigInput) -> bool:
 
 
 def _entry(peer: Peer) -> list[dict]:
-    return [{"ip": peer.host, "port": peer.port}]
+    return [{"ip": peer.address.host, "port": peer.address.port}]
 
 
 def _route_table(ctx: ConfigInput, osx: bool) -> str:
@@ -315,14 +300,3 @@ def _fateboard_properties() -> str:
 
 def _client_env(ctx: ConfigInput) -> str:
     return _properties([("partyId", ctx.party), ("FATE_FLOW_IP", "fateflow"), ("FATE_FLOW_PORT", 9380)])
-
-
-FATE = Runtime(
-    name="fate",
-    namespace_prefix="fate-",
-    modules=MODULES,
-    releases=RELEASES,
-    secrets=SECRETS,
-    configure=configure,
-    party_id=party_id,
-)

@@ -1,4 +1,4 @@
-"""The frame of an overlay: namespace object, images, replicas and resource overrides."""
+"""The frame of every overlay: its Namespace, images, replicas, pull settings and resource overrides."""
 
 from __future__ import annotations
 
@@ -15,20 +15,24 @@ def namespace(ctx: PartyContext) -> Iterator[Part]:
 
 
 def images(ctx: PartyContext) -> tuple[Image, ...]:
-    """One `images:` entry per image the overlay's bases use, under the user's registry if any."""
-    registry = ctx.spec.images.registry if ctx.spec.images else None
+    """One `images:` entry per image the overlay's bases use."""
     used = dict.fromkeys(image for module in ctx.modules for image in module.images)
-    out = []
-    for name in used:
-        repository, tag = ctx.release.images[name]
-        if registry:
-            repository = f"{registry}/{repository.rsplit('/', 1)[-1]}"
-        out.append(Image(name, repository, tag))
-    return tuple(out)
+    return tuple(image(ctx, name) for name in used)
+
+
+def image(ctx: PartyContext, name: str, source: str | None = None) -> Image:
+    """The `images:` entry for the base image `name`: the release's image `source` (by default the
+    same name), under the user's registry if any."""
+    repository, tag = ctx.release.images[source or name]
+    registry = ctx.spec.images.registry if ctx.spec.images else None
+    if registry:
+        repository = f"{registry}/{repository.rsplit('/', 1)[-1]}"
+    return Image(name, repository, tag)
 
 
 def replicas(ctx: PartyContext) -> tuple[tuple[str, int], ...]:
-    wanted = getattr(ctx.party, "replicas", None) or {}
+    """The replica counts the spec sets."""
+    wanted = (ctx.party.replicas if ctx.party else None) or {}
     return tuple((module.name, wanted[module.name]) for module in ctx.modules if module.name in wanted)
 
 
@@ -51,7 +55,7 @@ def pull_settings(ctx: PartyContext) -> Iterator[Part]:
 
 def resource_overrides(ctx: PartyContext) -> Iterator[Part]:
     """Per-module requests and limits; they merge over the bases' defaults."""
-    for name, resources in sorted((ctx.party.resources or {}).items()):
+    for name, resources in sorted((ctx.member.spec.resources or {}).items()):
         module = ctx.module(name)
         if module is None:
             continue

@@ -1,13 +1,11 @@
-"""What a runtime is: modules, releases and a configuration builder.
+"""What a runtime's catalog is made of: modules, releases and the Secrets they read.
 
-A runtime is data plus one function; the planner reads it and never names a
-module itself. The facts must match the component bases under `bases/`
-(a test checks kinds, names, containers, ports and claims against them).
+Plain data. The shared compile steps read it and never name a module; the facts
+must match the component bases under `bases/` (a test checks kinds, names,
+containers, ports and claims against them).
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import attrs
 
@@ -35,15 +33,26 @@ class Module:
     ports: dict[str, int]  # Service port name -> port
     init_containers: dict[str, str] = {}  # name -> image; the main container is named like the module
     stateful: bool = False  # has the volumeClaimTemplate "data"
+    default_size: str = "10Gi"  # of that claim, when the spec names no size
     scalable: bool = False  # replicas may be raised
     replicas: int = 1  # as in the base
     web_port: int | None = None  # HTTP UI, published through an Ingress
-    router: bool = False  # the party's federation entry point
+    router_port: str | None = None  # the port (by name) peers dial: this module is the member's router
     requires: tuple[str, ...] = ()
     secrets: tuple[SecretUse, ...] = ()
     secret_mounts: tuple[SecretMount, ...] = ()
     # port name -> the only modules of the party that may connect to it; other ports admit the whole party
     clients: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def router(self) -> bool:
+        return self.router_port is not None
+
+    @property
+    def federation_port(self) -> int:
+        """The port peers dial (routers only)."""
+        assert self.router_port is not None, f"{self.name} is not a router"
+        return self.ports[self.router_port]
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -64,46 +73,7 @@ class Release:
 
 @attrs.frozen
 class SecretKind:
+    """A Secret the overlay generates unless the spec names an existing one."""
     name: str
     keys: tuple[str, ...]
     component: str
-
-
-@attrs.frozen
-class ConfigMap:
-    """A generated ConfigMap: files (or env lines) rendered from the spec."""
-    name: str
-    component: str
-    files: dict[str, str]
-    env: bool = False  # one KEY=value file consumed with envFrom
-
-
-@attrs.frozen
-class Runtime:
-    name: str
-    namespace_prefix: str
-    modules: dict[str, Module]
-    releases: dict[str, Release]
-    secrets: dict[str, SecretKind]
-    configure: Callable[..., list[ConfigMap]]
-    party_id: Callable[[str], str]  # raises ValueError for an id this runtime cannot use
-
-
-@attrs.frozen
-class Peer:
-    """Where a party's router reaches another router."""
-    party: str
-    host: str
-    port: int
-
-
-@attrs.frozen
-class ConfigInput:
-    """Everything a runtime needs to write one party's configuration."""
-    party: str
-    release: Release
-    modules: tuple[str, ...]
-    peers: tuple[Peer, ...]  # explicit routes, in spec order
-    default_route: Peer | None = None  # the exchange, in a star
-    exchange: bool = False  # this party is the exchange itself
-    replicas: dict[str, int] = {}  # module -> pods, for the modules whose count the configuration names

@@ -1,60 +1,38 @@
-"""Semantic checks of a Kuscia federation (centralized: one master, lite domains).
-Each yields (path, message), as the checks in `validate`."""
+"""Kuscia's own checks of a federation (centralized: one master, lite domains), run after the
+shared ones. Each yields (path, message) or a Finding."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import format_path
-from .model import FATE_FIELDS, Spec
-from .structure import camel, did_you_mean
+from ...diagnostics import Finding, format_path, warning
+from ...runtime import Runtime
+from ...spec.members import members
+from ...spec.model import Spec
+from ...spec.structure import did_you_mean
+from .topology import lite_pairs
 
-Found = Iterator[tuple[tuple, str]]
+Found = Iterator[tuple[tuple, str] | Finding]
 RUNK_CAPACITY = ("cpu", "memory", "pods", "storage")
 
 
-def lite_pairs(spec: Spec) -> list[tuple[str, str]]:
-    """Every ordered (from, to) pair of lites that gets a ClusterDomainRoute, in spec order."""
-    ids = [party.id for party in spec.parties]
-    if spec.routes == "all":
-        return [(a, b) for a in ids for b in ids if a != b]
-    return [(route.source, route.destination) for route in spec.routes or ()]
-
-
-def fields_set(spec: Spec, fields: tuple[str, ...]) -> Iterator[tuple]:
-    """The path of each of `fields` set in spec.defaults or a party (for fields of the other runtime)."""
-    holders = [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
-    if spec.defaults is not None:
-        holders.insert(0, (("spec", "defaults"), spec.defaults))
-    for path, party in holders:
-        for field in fields:
-            if getattr(party, field) is not None:
-                yield path + (camel(field),)
-
-
-def check_fields(spec: Spec) -> Found:
-    if spec.master is None:
+def check_master(spec: Spec, runtime: Runtime) -> Found:
+    master = spec.master
+    if master is None:
         yield ("spec", "master"), "required: the kuscia runtime runs one master domain (centralized mode)"
-    if spec.exchange is not None:
-        yield ("spec", "exchange"), "only the fate runtime has an exchange; kuscia lites reach each other " \
-                                    "through routes"
-    for path in fields_set(spec, FATE_FIELDS):
-        yield path, "a fate field; a kuscia lite takes protocol, keySecret, deployTokenSecret, runtime, " \
-                    "capacity, expose, endpoint, placement, resources, security"
+        return
+    if master.key_secret is None:
+        yield ("spec", "master", "keySecret"), "required: the Secret holding the master's RSA key " \
+                                               "(key domainKeyData)"
+    if master.datastore is None:
+        yield ("spec", "master", "datastore"), "required: a Secret with the database DSN (key datastoreEndpoint); " \
+                                               "without one the master keeps its state in the pod and loses it"
+    ids = {party.id: index for index, party in enumerate(spec.parties)}
+    if master.id in ids:
+        yield ("spec", "master", "id"), f"domain id {master.id!r} is also spec.parties[{ids[master.id]}].id"
 
 
-def check_resources(spec: Spec) -> Found:
-    """`resources` is keyed by the one workload of the domain: kuscia-master or kuscia-lite."""
-    holders = [(("spec", "master"), spec.master, "kuscia-master")] if spec.master else []
-    holders += [(("spec", "parties", i), p, "kuscia-lite") for i, p in enumerate(spec.parties)]
-    for path, holder, module in holders:
-        for name in holder.resources or {}:
-            if name != module:
-                yield path + ("resources", name), f"{name!r} is not a workload of this domain (it runs {module})" \
-                                                  + did_you_mean(name, [module])
-
-
-def check_lites(spec: Spec) -> Found:
+def check_lites(spec: Spec, runtime: Runtime) -> Found:
     for index, party in enumerate(spec.parties):
         path = ("spec", "parties", index)
         if len(party.namespace) > 63:  # only a derived one can be: lite-<id>
@@ -70,30 +48,15 @@ def check_lites(spec: Spec) -> Found:
                                             f"(Kuscia cannot detect them for task pods)"
 
 
-def check_master(spec: Spec) -> Found:
-    master = spec.master
-    if master is None:
-        return
-    if master.key_secret is None:
-        yield ("spec", "master", "keySecret"), "required: the Secret holding the master's RSA key " \
-                                               "(key domainKeyData)"
-    if master.datastore is None:
-        yield ("spec", "master", "datastore"), "required: a Secret with the database DSN (key datastoreEndpoint); " \
-                                               "without one the master keeps its state in the pod and loses it"
-    ids = {party.id: index for index, party in enumerate(spec.parties)}
-    if master.id in ids:
-        yield ("spec", "master", "id"), f"domain id {master.id!r} is also spec.parties[{ids[master.id]}].id"
-
-
-def check_key_secrets(spec: Spec) -> Found:
+def check_key_secrets(spec: Spec, runtime: Runtime) -> Found:
     """Each domain has its own key: a Secret (by cluster and namespace) is never shared."""
     seen: dict[tuple, tuple] = {}
-    holders = [(("spec", "master"), spec.master)] if spec.master else []
-    holders += [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
-    for path, holder in holders:
-        if holder.key_secret is None:
+    for member in members(spec):
+        secret = member.spec.key_secret  # type: ignore[union-attr]  # kuscia has no exchange
+        if secret is None:
             continue
-        key = (holder.cluster, holder.namespace, holder.key_secret.secret_name)
+        path = member.path
+        key = (member.cluster, member.namespace, secret.secret_name)
         here = path + ("keySecret", "secretName")
         if key in seen:
             yield here, f"Secret {key[2]!r} in namespace {key[1]} is already the key of {format_path(seen[key])}; " \
@@ -104,7 +67,7 @@ def check_key_secrets(spec: Spec) -> Found:
 MAX_ROUTES = 1200  # the routes travel in one ConfigMap (1 MiB); a route takes about 500-700 bytes
 
 
-def check_routes(spec: Spec) -> Found:
+def check_routes(spec: Spec, runtime: Runtime) -> Found:
     count = len(lite_pairs(spec))
     if count > MAX_ROUTES:
         yield ("spec", "routes"), f"{count} routes do not fit the bootstrap ConfigMap (at most {MAX_ROUTES}); " \
@@ -130,7 +93,7 @@ def check_routes(spec: Spec) -> Found:
         seen.setdefault(pair, index)
 
 
-def check_reachability(spec: Spec) -> Found:
+def check_reachability(spec: Spec, runtime: Runtime) -> Found:
     """Lites dial the master; a route's source dials its destination. Across clusters: `endpoint`."""
     master = spec.master
     if master is None:
@@ -153,22 +116,18 @@ def check_reachability(spec: Spec) -> Found:
                                                           f"is routed to from other clusters by {names}"
 
 
-def check_plain_exposure(spec: Spec) -> Found:
+def check_plain_exposure(spec: Spec, runtime: Runtime) -> Found:
     """A NOTLS domain behind a NodePort or LoadBalancer: its gateway speaks plain HTTP to the world."""
-    holders = [(("spec", "master"), spec.master)] if spec.master else []
-    holders += [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
-    for path, holder in holders:
-        if holder.protocol == "NOTLS" and holder.expose is not None and holder.expose.type in ("NodePort",
-                                                                                                "LoadBalancer"):
-            yield path + ("expose",), "warning: protocol NOTLS on an exposed gateway: traffic between clusters " \
-                                      "is plain HTTP; consider protocol TLS"
+    for member in members(spec):
+        if member.spec.protocol == "NOTLS" and member.exposed:  # type: ignore[union-attr]
+            yield warning(member.path + ("expose",), "protocol NOTLS on an exposed gateway: traffic between "
+                                                     "clusters is plain HTTP; consider protocol TLS")
 
 
-def check_dns(spec: Spec) -> Found:
+def check_dns(spec: Spec, runtime: Runtime) -> Found:
     """Kuscia answers DNS itself (its own names, like apiserver.master.svc) and forwards the rest to the
     cluster DNS, whose address it cannot learn when it does not run as root: each cluster names it."""
-    holders = ([spec.master] if spec.master else []) + list(spec.parties)
-    used = {holder.cluster for holder in holders}
+    used = {member.cluster for member in members(spec)}
     for index, cluster in enumerate(spec.clusters or ()):
         if cluster.name in used and cluster.dns is None:
             yield ("spec", "clusters", index, "dns"), \
@@ -178,27 +137,16 @@ def check_dns(spec: Spec) -> Found:
                 f"does not answer there"
 
 
-def check_ipv4_endpoints(spec: Spec) -> Found:
+def check_ipv4_endpoints(spec: Spec, runtime: Runtime) -> Found:
     """Kuscia 1.1.0b0 reaches peers over IPv4 only: its route CRD takes an IPv4 address or a DNS
     name, and the gateway splits host and port at every ':'."""
-    import ipaddress
-
-    holders = [(("spec", "master"), spec.master)] if spec.master else []
-    holders += [(("spec", "parties", i), p) for i, p in enumerate(spec.parties)]
-    for path, holder in holders:
-        if holder.endpoint is None:
-            continue
-        host = holder.endpoint.rpartition(":")[0].strip("[]")
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            continue
-        if address.version == 6:
-            yield path + ("endpoint",), f"{holder.endpoint!r} is an IPv6 address; Kuscia reaches peers by IPv4 " \
-                                        f"or a DNS name only"
+    for member in members(spec):
+        if member.endpoint is not None and member.endpoint.is_ipv6:
+            yield member.path + ("endpoint",), f"{str(member.endpoint)!r} is an IPv6 address; Kuscia reaches " \
+                                               f"peers by IPv4 or a DNS name only"
 
 
-def check_route_names(spec: Spec) -> Found:
+def check_route_names(spec: Spec, runtime: Runtime) -> Found:
     """Routes are named <from>-<to> (Kuscia's own convention); ids with '-' can give two routes one name,
     or a route the name of the route the master makes for each lite (<lite>-<master id>)."""
     master = spec.master.id if spec.master else None
@@ -214,5 +162,5 @@ def check_route_names(spec: Spec) -> Found:
                 f"{name!r}, and one would replace the other; choose ids that do not run into each other"
 
 
-CHECKS = (check_plain_exposure, check_fields, check_resources, check_master, check_lites, check_key_secrets,
-          check_routes, check_route_names, check_reachability, check_dns, check_ipv4_endpoints)
+CHECKS = (check_plain_exposure, check_master, check_lites, check_key_secrets, check_routes, check_route_names,
+          check_reachability, check_dns, check_ipv4_endpoints)
