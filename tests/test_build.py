@@ -30,6 +30,7 @@ def test_all_kustomize_versions_build_identical_objects(rendered, kustomize, exa
     kubectls = kubectl_binaries()
     if len(kubectls) < 2:
         pytest.fail("expected the versioned kubectl binaries (kubectl.1.27 ... kubectl.1.33)")
+    assert targets(rendered[example]), f"{example} has no build targets"
     for directory in targets(rendered[example]):
         reference = canonical(parse(build([kustomize, "build"], directory)))
         for kubectl in kubectls:
@@ -62,6 +63,7 @@ def test_two_party_overlay_runs_every_module_and_routes_to_the_peer(built, party
 
 
 def test_every_object_carries_the_federation_labels(built):
+    workloads = 0
     for (example, target), objects in built.items():
         for obj in objects:
             labels = obj["metadata"].get("labels", {})
@@ -71,25 +73,31 @@ def test_every_object_carries_the_federation_labels(built):
             assert labels.get("app.kubernetes.io/name"), where
             assert labels.get("kfplug.dev/party"), where
             if pod_spec(obj) is not None:
+                workloads += 1
                 template = obj["spec"]["template"]["metadata"]["labels"]
                 assert template["kfplug.dev/party"] == labels["kfplug.dev/party"], where
                 if obj["kind"] != "Job":  # a Job's selector is the API server's own
                     assert set(obj["spec"]["selector"]["matchLabels"]) == {"app.kubernetes.io/name"}, where
+    assert workloads, "no workload's pod template was checked"
 
 
 def test_overlay_objects_live_in_the_party_namespace(built):
+    overlays = 0
     for (example, target), objects in built.items():
         if not target.startswith("overlays/"):
             continue
+        overlays += 1
         namespaces = {o["metadata"].get("namespace") for o in objects
                       if o["kind"] not in ("Namespace", "PersistentVolume")}
         (namespace,) = [o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"]
         assert namespaces == {namespace}, (example, target)
+    assert overlays, "no overlay was checked"
 
 
 def test_generated_config_and_secret_references_resolve(built):
     """Hash-suffixed names are rewritten in every workload; only named user Secrets stay external."""
     external = {"fate-mysql", "fate-fateboard", "fate-notebook"}  # exchange-star's references
+    resolved = set()
     for (example, target), objects in built.items():
         present = {(o["kind"], o["metadata"]["name"]) for o in objects}
         for obj in objects:
@@ -100,9 +108,12 @@ def test_generated_config_and_secret_references_resolve(built):
                 if kind == "Secret" and example.startswith("kuscia-"):  # always the user's Secrets
                     continue
                 assert (kind, name) in present, f"{example} {target}: {obj['metadata']['name']} uses missing {kind}/{name}"
+                resolved.add(example)
+    assert resolved == {example for example, _ in built}, "an example had no reference to resolve"
 
 
 def test_images_are_pinned_to_the_release(built):
+    pinned = set()
     for (example, target), objects in built.items():
         tag = {"two-party": "2.0.0-release", "exchange-star": "1.11.2-release",
                "krm-function": "2.0.0-release", "multi-cluster": "1.11.2-release",
@@ -115,6 +126,8 @@ def test_images_are_pinned_to_the_release(built):
                     assert image.endswith(":v1.33.3"), image
                 elif not image.rsplit("/", 1)[-1].startswith("mysql:"):
                     assert image.endswith(f":{tag}"), image
+                    pinned.add(example)
+    assert pinned == {example for example, _ in built}, "an example had no image to check against its release"
 
 
 def test_exchange_star_routes_every_party_through_the_exchange(built):
