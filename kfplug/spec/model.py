@@ -287,7 +287,7 @@ PARTY_IDENTITY = ("id", "namespace", "cluster", "endpoint")
 @attrs.frozen
 class Exchange:
     """FATE's router-only party at the centre of a star."""
-    id: PartyId = "1"
+    id: Optional[PartyId] = None  # the runtime's default
     namespace: Optional[DNSLabel] = None
     cluster: Optional[DNSLabel] = None
     expose: Optional[Expose] = None
@@ -300,7 +300,7 @@ class Exchange:
 @attrs.frozen
 class Master:
     """Kuscia's master domain (centralized mode): embedded k3s, controllers, gateway."""
-    id: PartyId = "kuscia-system"
+    id: Optional[PartyId] = None  # the runtime's default
     namespace: Optional[DNSLabel] = None
     cluster: Optional[DNSLabel] = None
     expose: Optional[Expose] = None

@@ -97,7 +97,7 @@ class Structurer:
             options = typing.get_args(tp)
             if value not in options or type(value) is not type(options[0]):
                 self.problem(path, f"{value!r} is not one of {', '.join(map(str, options))}"
-                             + _did_you_mean(str(value), [str(o) for o in options]), value)
+                             + did_you_mean(str(value), [str(o) for o in options]), value)
                 return _INVALID
             return value
         return self._primitive(tp, value, path)
@@ -157,10 +157,10 @@ def _unknown(key, fields, exclude) -> str:
         return f"{key!r} is not allowed here"
     if is_secret_key(key):
         return f"unknown field {key!r}: {SECRET_HINT}"
-    return f"unknown field {key!r}" + _did_you_mean(str(key), list(fields))
+    return f"unknown field {key!r}" + did_you_mean(str(key), list(fields))
 
 
-def _did_you_mean(word: str, options: list[str]) -> str:
+def did_you_mean(word: str, options: list[str]) -> str:
     import difflib  # only for a spec with a mistake in it
 
     same_but_case = [option for option in options if option.lower() == word.lower()]
@@ -176,4 +176,3 @@ def _describe(value) -> str:
     return kind if isinstance(value, (list, dict)) else f"{kind} {value!r}"
 
 
-did_you_mean = _did_you_mean

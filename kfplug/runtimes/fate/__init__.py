@@ -17,6 +17,7 @@ from ...spec.model import Spec
 from . import catalog, checks, config, network, topology
 
 EXCHANGE_NAMESPACE = "fate-exchange"
+EXCHANGE_ID = "1"
 
 STEPS: tuple[Step, ...] = (
     frame.namespace,
@@ -51,8 +52,9 @@ class Fate(Runtime):
         standard = release.modules if release else ()
         parties = tuple(p if p.modules is not None else attrs.evolve(p, modules=standard) for p in spec.parties)
         exchange = spec.exchange
-        if exchange is not None and exchange.namespace is None:
-            exchange = attrs.evolve(exchange, namespace=EXCHANGE_NAMESPACE)
+        if exchange is not None:
+            exchange = attrs.evolve(exchange, id=exchange.id or EXCHANGE_ID,
+                                    namespace=exchange.namespace or EXCHANGE_NAMESPACE)
         return attrs.evolve(spec, parties=parties, exchange=exchange)
 
     def modules_of(self, member: Member, release: Release) -> tuple[Module, ...]:

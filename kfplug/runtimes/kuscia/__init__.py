@@ -19,6 +19,7 @@ from . import catalog, checks, config, domain, network
 from .bootstrap import bootstrap
 
 MASTER_NAMESPACE = "kuscia-master"
+MASTER_ID = "kuscia-system"
 DEFAULT_PROTOCOL = "NOTLS"  # as upstream's Kubernetes manifests; see docs (Kuscia)
 DEFAULT_LITE_RUNTIME = "runk"
 
@@ -49,7 +50,7 @@ class Kuscia(Runtime):
         master = spec.master
         if master is not None:
             default_protocol = spec.defaults.protocol if spec.defaults else None
-            master = attrs.evolve(master, namespace=master.namespace or MASTER_NAMESPACE,
+            master = attrs.evolve(master, id=master.id or MASTER_ID, namespace=master.namespace or MASTER_NAMESPACE,
                                   protocol=master.protocol or default_protocol or DEFAULT_PROTOCOL)
         return attrs.evolve(spec, parties=parties, master=master)
 
