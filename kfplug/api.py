@@ -104,7 +104,8 @@ def build_objects(federation: Federation, names: list[str] | None = None) -> lis
         index = next(i for i, p in enumerate(federation.spec.parties) if p.id == error.overlay.name)
         raise SpecError([Issue("", 0, f"spec.parties[{index}].secrets.{s.name}",
                                "required inside kustomize: kfplug fn reads no files, so name an existing "
-                               "Secret (secretName) instead of generating one") for s in error.overlay.secrets]) from None
+                               "Secret (secretName) instead of generating one")
+                         for s in error.overlay.secrets]) from None
 
 
 # --- inside kustomize and kpt -------------------------------------------------------------------------------

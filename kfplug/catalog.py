@@ -31,7 +31,8 @@ class Module:
     kind: str  # Deployment | StatefulSet
     image: str  # the image name used in the base
     ports: dict[str, int]  # Service port name -> port
-    init_containers: dict[str, str] = {}  # name -> image; the main container is named like the module
+    # init container name -> image; the main container is named like the module
+    init_containers: dict[str, str] = attrs.field(factory=dict)
     stateful: bool = False  # has the volumeClaimTemplate "data"
     default_size: str = "10Gi"  # of that claim, when the spec names no size
     scalable: bool = False  # replicas may be raised
@@ -42,7 +43,7 @@ class Module:
     secrets: tuple[SecretUse, ...] = ()
     secret_mounts: tuple[SecretMount, ...] = ()
     # port name -> the only modules of the party that may connect to it; other ports admit the whole party
-    clients: dict[str, tuple[str, ...]] = {}
+    clients: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
 
     @property
     def router(self) -> bool:

@@ -48,7 +48,8 @@ def expand(function_config: object, items: list[Any]) -> list[Any]:
     if kind == "Federation":
         return items + _generate(function_config)
     if not isinstance(function_config, dict) or kind != "FederationBuild":
-        raise SpecError([Issue("<functionConfig>", 0, "kind", "functionConfig must be a Federation or a FederationBuild")])
+        raise SpecError([Issue("<functionConfig>", 0, "kind",
+                               "functionConfig must be a Federation or a FederationBuild")])
     federations = [i for i in items if isinstance(i, dict) and i.get("apiVersion") == GROUP
                    and i.get("kind") == "Federation"]
     if len(federations) != 1:

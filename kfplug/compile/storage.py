@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ..plan import NAME, Part, Resource
 from .context import PartyContext, workload_patch
 
+
 def storage(ctx: PartyContext) -> Iterator[Part]:
     spec = ctx.party.storage if ctx.party else None
     if spec is None:

@@ -4,18 +4,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 import attrs
 
 from .values import (
+    CIDR,
     AbsolutePath,
     DNSLabel,
     DNSSubdomain,
     EndpointValue,
     HostName,
     ImagePrefix,
-    CIDR,
     IPAddress,
     IPv4Address,
     LabelKey,
@@ -42,34 +42,34 @@ PartyId = Annotated[Any, _party_id]
 @attrs.frozen
 class Metadata:
     name: DNSLabel
-    labels: Optional[dict[str, str]] = None
-    annotations: Optional[dict[str, str]] = None  # e.g. config.kubernetes.io/function for kustomize
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None  # e.g. config.kubernetes.io/function for kustomize
 
 
 @attrs.frozen
 class Images:
-    registry: Optional[ImagePrefix] = None
-    pull_policy: Optional[Literal["Always", "IfNotPresent", "Never"]] = None
-    pull_secrets: Optional[tuple[DNSSubdomain, ...]] = None
+    registry: ImagePrefix | None = None
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    pull_secrets: tuple[DNSSubdomain, ...] | None = None
 
 
 @attrs.frozen
 class Cluster:
     name: DNSLabel
-    dns: Optional[IPv4Address] = None  # the DNS server the cluster's pods use (kube-dns, or NodeLocal DNSCache)
+    dns: IPv4Address | None = None  # the DNS server the cluster's pods use (kube-dns, or NodeLocal DNSCache)
 
 
 @attrs.frozen
 class Node:
     name: DNSSubdomain
-    labels: Optional[Labels] = None
+    labels: Labels | None = None
 
 
 @attrs.frozen
 class Expose:
-    type: Optional[Literal["ClusterIP", "NodePort", "LoadBalancer"]] = None
-    node_port: Optional[NodePort] = None
-    load_balancer_ip: Optional[IPAddress] = attrs.field(default=None, metadata={"key": "loadBalancerIP"})
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = None
+    node_port: NodePort | None = None
+    load_balancer_ip: IPAddress | None = attrs.field(default=None, metadata={"key": "loadBalancerIP"})
 
     @property
     def outside(self) -> bool:
@@ -80,24 +80,24 @@ class Expose:
 @attrs.frozen
 class Toleration:
     """A core/v1 Toleration, checked here so a typo fails at render, not at apply."""
-    key: Optional[str] = None
-    operator: Optional[Literal["Exists", "Equal"]] = None
-    value: Optional[str] = None
-    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = None
-    toleration_seconds: Optional[int] = None
+    key: str | None = None
+    operator: Literal["Exists", "Equal"] | None = None
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: int | None = None
 
 
 @attrs.frozen
 class NodeSelectorRequirement:
     key: LabelKey
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
-    values: Optional[tuple[str, ...]] = None
+    values: tuple[str, ...] | None = None
 
 
 @attrs.frozen
 class NodeSelectorTerm:
-    match_expressions: Optional[tuple[NodeSelectorRequirement, ...]] = None
-    match_fields: Optional[tuple[NodeSelectorRequirement, ...]] = None
+    match_expressions: tuple[NodeSelectorRequirement, ...] | None = None
+    match_fields: tuple[NodeSelectorRequirement, ...] | None = None
 
 
 @attrs.frozen
@@ -113,31 +113,31 @@ class PreferredSchedulingTerm:
 
 @attrs.frozen
 class NodeAffinity:
-    required_during_scheduling_ignored_during_execution: Optional[NodeSelector] = None
-    preferred_during_scheduling_ignored_during_execution: Optional[tuple[PreferredSchedulingTerm, ...]] = None
+    required_during_scheduling_ignored_during_execution: NodeSelector | None = None
+    preferred_during_scheduling_ignored_during_execution: tuple[PreferredSchedulingTerm, ...] | None = None
 
 
 @attrs.frozen
 class LabelSelectorRequirement:
     key: LabelKey
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: Optional[tuple[str, ...]] = None
+    values: tuple[str, ...] | None = None
 
 
 @attrs.frozen
 class LabelSelector:
-    match_labels: Optional[Labels] = None
-    match_expressions: Optional[tuple[LabelSelectorRequirement, ...]] = None
+    match_labels: Labels | None = None
+    match_expressions: tuple[LabelSelectorRequirement, ...] | None = None
 
 
 @attrs.frozen
 class PodAffinityTerm:
     topology_key: LabelKey
-    label_selector: Optional[LabelSelector] = None
-    namespaces: Optional[tuple[DNSLabel, ...]] = None
-    namespace_selector: Optional[LabelSelector] = None
-    match_label_keys: Optional[tuple[LabelKey, ...]] = None
-    mismatch_label_keys: Optional[tuple[LabelKey, ...]] = None
+    label_selector: LabelSelector | None = None
+    namespaces: tuple[DNSLabel, ...] | None = None
+    namespace_selector: LabelSelector | None = None
+    match_label_keys: tuple[LabelKey, ...] | None = None
+    mismatch_label_keys: tuple[LabelKey, ...] | None = None
 
 
 @attrs.frozen
@@ -149,32 +149,32 @@ class WeightedPodAffinityTerm:
 @attrs.frozen
 class PodAffinity:
     """core/v1 PodAffinity and PodAntiAffinity (the same fields)."""
-    required_during_scheduling_ignored_during_execution: Optional[tuple[PodAffinityTerm, ...]] = None
-    preferred_during_scheduling_ignored_during_execution: Optional[tuple[WeightedPodAffinityTerm, ...]] = None
+    required_during_scheduling_ignored_during_execution: tuple[PodAffinityTerm, ...] | None = None
+    preferred_during_scheduling_ignored_during_execution: tuple[WeightedPodAffinityTerm, ...] | None = None
 
 
 @attrs.frozen
 class Affinity:
     """A core/v1 Affinity, typed to the last field so that a typo fails at render, not at apply."""
-    node_affinity: Optional[NodeAffinity] = None
-    pod_affinity: Optional[PodAffinity] = None
-    pod_anti_affinity: Optional[PodAffinity] = None
+    node_affinity: NodeAffinity | None = None
+    pod_affinity: PodAffinity | None = None
+    pod_anti_affinity: PodAffinity | None = None
 
 
 @attrs.frozen
 class ModulePlacement:
-    node_selector: Optional[Labels] = None
-    tolerations: Optional[tuple[Toleration, ...]] = None
-    affinity: Optional[Affinity] = None
-    nodes: Optional[tuple[DNSSubdomain, ...]] = None
+    node_selector: Labels | None = None
+    tolerations: tuple[Toleration, ...] | None = None
+    affinity: Affinity | None = None
+    nodes: tuple[DNSSubdomain, ...] | None = None
 
 
 @attrs.frozen
 class Placement:
-    node_selector: Optional[Labels] = None
-    tolerations: Optional[tuple[Toleration, ...]] = None
-    affinity: Optional[Affinity] = None
-    modules: Optional[dict[str, ModulePlacement]] = None
+    node_selector: Labels | None = None
+    tolerations: tuple[Toleration, ...] | None = None
+    affinity: Affinity | None = None
+    modules: dict[str, ModulePlacement] | None = None
 
 
 @attrs.frozen
@@ -185,11 +185,11 @@ class NFS:
 
 @attrs.frozen
 class Storage:
-    storage_class: Optional[DNSSubdomain] = None
-    nfs: Optional[NFS] = None
-    none: Optional[bool] = None
-    sizes: Optional[dict[str, Quantity]] = None
-    existing_claims: Optional[dict[str, DNSSubdomain]] = None
+    storage_class: DNSSubdomain | None = None
+    nfs: NFS | None = None
+    none: bool | None = None
+    sizes: dict[str, Quantity] | None = None
+    existing_claims: dict[str, DNSSubdomain] | None = None
 
 
 @attrs.frozen
@@ -199,10 +199,10 @@ class TLS:
 
 @attrs.frozen
 class Ingress:
-    class_name: Optional[DNSSubdomain] = None
-    domain: Optional[DNSSubdomain] = None
-    hosts: Optional[dict[str, HostName]] = None
-    tls: Optional[TLS] = None
+    class_name: DNSSubdomain | None = None
+    domain: DNSSubdomain | None = None
+    hosts: dict[str, HostName] | None = None
+    tls: TLS | None = None
 
 
 @attrs.frozen
@@ -212,30 +212,30 @@ class SecretRef:
 
 @attrs.frozen
 class Resources:
-    requests: Optional[dict[str, Quantity]] = None
-    limits: Optional[dict[str, Quantity]] = None
+    requests: dict[str, Quantity] | None = None
+    limits: dict[str, Quantity] | None = None
 
 
 @attrs.frozen
 class Security:
-    network_policy: Optional[bool] = None
+    network_policy: bool | None = None
 
 
 @attrs.frozen
 class Capacity:
     """Kuscia's schedulable capacity of a lite (kuscia.yaml `capacity`); runk needs it."""
-    cpu: Optional[Quantity] = None
-    memory: Optional[Quantity] = None
-    pods: Optional[Quantity] = None
-    storage: Optional[Quantity] = None
-    ephemeral_storage: Optional[Quantity] = None
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+    pods: Quantity | None = None
+    storage: Quantity | None = None
+    ephemeral_storage: Quantity | None = None
 
 
 @attrs.frozen
 class DataSource:
     """Where a Kuscia lite's data lives: TCP ports, at a CIDR block or (without one) anywhere."""
     ports: tuple[Port, ...]
-    cidr: Optional[CIDR] = None
+    cidr: CIDR | None = None
 
 
 Protocol = Literal["NOTLS", "TLS", "MTLS"]
@@ -244,25 +244,25 @@ Protocol = Literal["NOTLS", "TLS", "MTLS"]
 @attrs.frozen
 class Party:
     id: PartyId
-    namespace: Optional[DNSLabel] = None
-    cluster: Optional[DNSLabel] = None
-    modules: Optional[tuple[str, ...]] = None
-    replicas: Optional[dict[str, PositiveInt]] = None
-    expose: Optional[Expose] = None
-    endpoint: Optional[EndpointValue] = None
-    placement: Optional[Placement] = None
-    storage: Optional[Storage] = None
-    ingress: Optional[Ingress] = None
-    secrets: Optional[dict[str, SecretRef]] = None
-    resources: Optional[dict[str, Resources]] = None
-    security: Optional[Security] = None
+    namespace: DNSLabel | None = None
+    cluster: DNSLabel | None = None
+    modules: tuple[str, ...] | None = None
+    replicas: dict[str, PositiveInt] | None = None
+    expose: Expose | None = None
+    endpoint: EndpointValue | None = None
+    placement: Placement | None = None
+    storage: Storage | None = None
+    ingress: Ingress | None = None
+    secrets: dict[str, SecretRef] | None = None
+    resources: dict[str, Resources] | None = None
+    security: Security | None = None
     # kuscia lites only
-    protocol: Optional[Protocol] = None
-    key_secret: Optional[SecretRef] = None
-    deploy_token_secret: Optional[SecretRef] = None
-    runtime: Optional[Literal["runk", "runp"]] = None
-    capacity: Optional[Capacity] = None
-    data_sources: Optional[tuple[DataSource, ...]] = None
+    protocol: Protocol | None = None
+    key_secret: SecretRef | None = None
+    deploy_token_secret: SecretRef | None = None
+    runtime: Literal["runk", "runp"] | None = None
+    capacity: Capacity | None = None
+    data_sources: tuple[DataSource, ...] | None = None
 
     def replica_count(self, module: str, default: int) -> int:
         return (self.replicas or {}).get(module, default)
@@ -287,30 +287,30 @@ PARTY_IDENTITY = ("id", "namespace", "cluster", "endpoint")
 @attrs.frozen
 class Exchange:
     """FATE's router-only party at the centre of a star."""
-    id: Optional[PartyId] = None  # the runtime's default
-    namespace: Optional[DNSLabel] = None
-    cluster: Optional[DNSLabel] = None
-    expose: Optional[Expose] = None
-    endpoint: Optional[EndpointValue] = None
-    placement: Optional[Placement] = None
-    resources: Optional[dict[str, Resources]] = None
-    security: Optional[Security] = None
+    id: PartyId | None = None  # the runtime's default
+    namespace: DNSLabel | None = None
+    cluster: DNSLabel | None = None
+    expose: Expose | None = None
+    endpoint: EndpointValue | None = None
+    placement: Placement | None = None
+    resources: dict[str, Resources] | None = None
+    security: Security | None = None
 
 
 @attrs.frozen
 class Master:
     """Kuscia's master domain (centralized mode): embedded k3s, controllers, gateway."""
-    id: Optional[PartyId] = None  # the runtime's default
-    namespace: Optional[DNSLabel] = None
-    cluster: Optional[DNSLabel] = None
-    expose: Optional[Expose] = None
-    endpoint: Optional[EndpointValue] = None
-    protocol: Optional[Protocol] = None
-    key_secret: Optional[SecretRef] = None
-    datastore: Optional[SecretRef] = None
-    placement: Optional[Placement] = None
-    resources: Optional[dict[str, Resources]] = None
-    security: Optional[Security] = None
+    id: PartyId | None = None  # the runtime's default
+    namespace: DNSLabel | None = None
+    cluster: DNSLabel | None = None
+    expose: Expose | None = None
+    endpoint: EndpointValue | None = None
+    protocol: Protocol | None = None
+    key_secret: SecretRef | None = None
+    datastore: SecretRef | None = None
+    placement: Placement | None = None
+    resources: dict[str, Resources] | None = None
+    security: Security | None = None
 
 
 @attrs.frozen
@@ -324,13 +324,13 @@ class Spec:
     runtime: DNSLabel  # a runtime kfplug has (kfplug/runtimes/<name>)
     version: str
     parties: tuple[Party, ...]
-    images: Optional[Images] = None
-    clusters: Optional[tuple[Cluster, ...]] = None
-    nodes: Optional[tuple[Node, ...]] = None
-    defaults: Optional[Party] = None
-    exchange: Optional[Exchange] = None
-    master: Optional[Master] = None
-    routes: Optional[Literal["all"] | tuple[Route, ...]] = None
+    images: Images | None = None
+    clusters: tuple[Cluster, ...] | None = None
+    nodes: tuple[Node, ...] | None = None
+    defaults: Party | None = None
+    exchange: Exchange | None = None
+    master: Master | None = None
+    routes: Literal["all"] | tuple[Route, ...] | None = None
 
 
 @attrs.frozen

@@ -9,8 +9,8 @@ import attrs
 
 from ..diagnostics import Issue
 from ..runtime import find
-from .model import Cluster, Federation
 from .members import PARTY, members
+from .model import Cluster, Federation
 
 DEFAULT_CLUSTER = "default"
 T = TypeVar("T")

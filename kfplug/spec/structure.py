@@ -107,7 +107,7 @@ class Structurer:
             return value
         expected = {str: "a string", int: "an integer", bool: "true or false", dict: "a mapping",
                     float: "a number"}[tp]
-        if isinstance(value, bool) and tp is not bool or not isinstance(value, tp):
+        if (isinstance(value, bool) and tp is not bool) or not isinstance(value, tp):
             hint = "; quote it" if tp is str and not isinstance(value, (dict, list)) else ""
             self.problem(path, f"expected {expected}, got {_describe(value)}{hint}", value)
             return _INVALID

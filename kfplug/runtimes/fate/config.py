@@ -49,7 +49,8 @@ class ConfigInput:
     peers: tuple[Peer, ...]  # explicit routes, in spec order
     default_route: Peer | None = None  # the exchange, in a star
     exchange: bool = False  # this party is the exchange itself
-    replicas: dict[str, int] = {}  # module -> pods, for the modules whose count the configuration names
+    # module -> pods, for the modules whose count the configuration names
+    replicas: dict[str, int] = attrs.field(factory=dict)
 
 
 def config_maps(ctx: PartyContext) -> Iterator[Part]:
