@@ -577,7 +577,7 @@ def assert_clean_cli_outcome(data: bytes) -> None:
             return
         assert sorted(p.name for p in root.iterdir()) == ["federation.yaml"], "a failed render wrote something"
         *lines, count = result.stderr.splitlines()
-        assert re.fullmatch(rf"{len(lines)} errors?", count), result.stderr
+        assert lines and re.fullmatch(rf"{len(lines)} errors?", count), result.stderr
         for row in lines:
             match = ERROR_LINE.match(row)
             assert match and match["file"] == str(spec_file), row
@@ -587,6 +587,7 @@ def assert_clean_cli_outcome(data: bytes) -> None:
             issues = error.issues
         else:
             raise AssertionError("the CLI failed where the loader accepts")
+        assert issues, "a SpecError without issues"
         total_lines = data.count(b"\n") + 2
         for issue in issues:
             assert issue.file == "federation.yaml"

@@ -1,7 +1,7 @@
 """Kuscia (centralized): the objects built from examples/kuscia-centralized and from variants of it.
 
 The example is built by the real kustomize (the `built` fixture); variants go through the
-in-process build, which tests/test_krm.py holds equal to kustomize for every example.
+in-process build, which tests/test_emitter.py holds equal to kustomize for every example.
 """
 
 from __future__ import annotations
