@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__, api
-from .diagnostics import SpecError
+from .diagnostics import Issue, SpecError
 
 
 def _fail(error: Exception) -> None:
@@ -22,7 +22,7 @@ def _fail(error: Exception) -> None:
     sys.exit(2)
 
 
-def _warn(found: list) -> None:
+def _warn(found: list[Issue]) -> None:
     for issue in found:
         click.echo(str(issue), err=True)
 

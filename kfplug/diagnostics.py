@@ -6,6 +6,9 @@ import json
 import re
 from typing import NamedTuple
 
+# Where a value is in a spec or an object: mapping keys and list indexes, ("spec", "parties", 1, "id").
+FieldPath = tuple[str | int, ...]
+
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -24,12 +27,12 @@ class Issue(NamedTuple):  # a tuple, so the function's start-up needs no attrs
 
 class Finding(NamedTuple):
     """What a check found at a field path of the spec; the loader gives it a file and a line."""
-    path: tuple
+    path: FieldPath
     message: str
     severity: str = "error"  # or "warning": reported, and rendering goes on
 
 
-def warning(path: tuple, message: str) -> Finding:
+def warning(path: FieldPath, message: str) -> Finding:
     return Finding(path, message, "warning")
 
 
@@ -41,7 +44,7 @@ class SpecError(Exception):
         super().__init__("\n".join(map(str, self.issues)))
 
 
-def format_path(parts: tuple) -> str:
+def format_path(parts: FieldPath) -> str:
     """("spec", "parties", 1, "id") -> "spec.parties[1].id"; a key that is not a plain name is quoted,
     ("metadata", "annotations", "a.b/c") -> 'metadata.annotations["a.b/c"]', so a path is never empty
     nor ambiguous, and shows no control or bidi characters."""
@@ -62,17 +65,17 @@ SECRET_HINT = ("the spec never holds secret values: name an existing Secret (sec
                "or let `kfplug secrets init` generate one")
 
 
-def may_hold_secret(path: tuple) -> bool:
+def may_hold_secret(path: FieldPath) -> bool:
     """A value under `secrets`, `password`, `token`, `apiKey`, ... is never echoed in a message."""
     return any(isinstance(part, str) and _SECRET_PART.search(part) for part in path)
 
 
-def is_secret_key(key) -> bool:
+def is_secret_key(key: object) -> bool:
     """`password`, `mysqlPassword`, `token`, `apiKey`, `credentials`: a key that would hold a secret value."""
     return isinstance(key, str) and bool(_SECRET_KEY.search(key))
 
 
-def hide_value(message: str, value) -> str:
+def hide_value(message: str, value: object) -> str:
     """`message` with every echo of `value` (as repr, or a number as text) replaced."""
     shown = repr(value) if isinstance(value, str) else str(value)
     return re.sub(rf"(?<![\w.-]){re.escape(shown)}(?![\w.-])", lambda _: "(value not shown)", message)

@@ -45,11 +45,11 @@ def function(data: bytes | str) -> int:
 def expand(function_config: object, items: list[Any]) -> list[Any]:
     """The items passed through untouched, then the generated objects."""
     kind = function_config.get("kind") if isinstance(function_config, dict) else None
-    if kind == "Federation":
-        return items + _generate(function_config)
-    if not isinstance(function_config, dict) or kind != "FederationBuild":
+    if not isinstance(function_config, dict) or kind not in ("Federation", "FederationBuild"):
         raise SpecError([Issue("<functionConfig>", 0, "kind",
                                "functionConfig must be a Federation or a FederationBuild")])
+    if kind == "Federation":
+        return items + _generate(function_config)
     federations = [i for i in items if isinstance(i, dict) and i.get("apiVersion") == GROUP
                    and i.get("kind") == "Federation"]
     if len(federations) != 1:

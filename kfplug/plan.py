@@ -3,6 +3,8 @@ which overlays each cluster deploys. Both emitters read only this."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -45,14 +47,14 @@ class Patch:
     file: str
     kind: str
     name: str | None
-    body: dict
+    body: dict[str, Any]
 
 
 @attrs.frozen
 class Resource:
     """An object the overlay adds (Namespace, Ingress, ...), one per file."""
     file: str
-    body: dict
+    body: dict[str, Any]
 
 
 Part = ConfigMapGen | SecretGen | Patch | Resource

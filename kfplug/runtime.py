@@ -18,13 +18,13 @@ from .catalog import Module, Release, SecretKind
 
 if TYPE_CHECKING:
     from .compile.context import PartyContext
-    from .diagnostics import Finding
+    from .diagnostics import FieldPath, Finding
     from .plan import Image, Part
     from .spec.members import Member
     from .spec.model import Spec
 
 Step = Callable[["PartyContext"], Iterable["Part"]]  # yields the parts it adds to a member's overlay
-Check = Callable[["Spec", "Runtime"], Iterable["Finding | tuple[tuple, str]"]]  # yields (path, message)
+Check = Callable[["Spec", "Runtime"], Iterable["Finding | tuple[FieldPath, str]"]]  # yields (path, message)
 
 
 class Runtime(abc.ABC):

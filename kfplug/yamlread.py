@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.events import (
     AliasEvent,
     DocumentStartEvent,
+    Event,
     MappingEndEvent,
     MappingStartEvent,
     NodeEvent,
     SequenceEndEvent,
     SequenceStartEvent,
 )
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .diagnostics import Issue, SpecError, format_path, may_hold_secret
+from .diagnostics import FieldPath, Issue, SpecError, format_path, may_hold_secret
 
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -40,7 +42,7 @@ _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _PLAIN_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+]?[0-9]+)?")
 _YAML12_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
-Marks = dict[tuple, int]
+Marks = dict[FieldPath, int]
 
 
 class _Unreadable:
@@ -99,7 +101,7 @@ def read_file(path: str | Path) -> bytes:
     return data
 
 
-def _too_large(source: str, size) -> Issue:
+def _too_large(source: str, size: int | str) -> Issue:
     return Issue(source, 0, "", f"input is {size} bytes; the limit is {MAX_BYTES}")
 
 
@@ -131,7 +133,7 @@ def _prescan(text: str, source: str, max_depth: int = MAX_DEPTH, strict: bool = 
     documents = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            line = event.start_mark.line + 1
+            line = event.start_mark.line + 1  # type: ignore[union-attr]  # the parser marks every event
             documents += isinstance(event, DocumentStartEvent)
             refused = strict and _refused(event, documents)
             if refused:
@@ -144,7 +146,7 @@ def _prescan(text: str, source: str, max_depth: int = MAX_DEPTH, strict: bool = 
                 depth -= 1
     except yaml.MarkedYAMLError as err:
         if err.problem == LIBYAML_DEPTH_LIMIT:
-            line = err.problem_mark.line + 1
+            line = err.problem_mark.line + 1  # type: ignore[union-attr]  # libyaml marks where it stopped
             raise SpecError([Issue(source, line, "", f"nesting deeper than {max_depth} levels")]) from None
         raise SpecError([_syntax_issue(err, source, text)]) from None
     except yaml.reader.ReaderError as err:  # a character YAML does not allow; `position` is a byte offset
@@ -152,7 +154,7 @@ def _prescan(text: str, source: str, max_depth: int = MAX_DEPTH, strict: bool = 
         raise SpecError([Issue(source, line, "", f"{err.reason} (U+{err.character:04X})")]) from None
 
 
-def _refused(event, documents: int) -> str | None:
+def _refused(event: Event, documents: int) -> str | None:
     if isinstance(event, DocumentStartEvent) and documents > 1:
         return "expected exactly one document, found more"
     if isinstance(event, AliasEvent):
@@ -172,7 +174,7 @@ def _syntax_issue(err: yaml.MarkedYAMLError, source: str, text: str = "") -> Iss
     return Issue(source, line, "", f"invalid YAML: {problem}")
 
 
-def _convert(node, path: tuple, marks: Marks, issues: list[Issue], source: str):
+def _convert(node: Node, path: FieldPath, marks: Marks, issues: list[Issue], source: str) -> object:
     line = node.start_mark.line + 1
     marks[path] = line
 
@@ -182,8 +184,8 @@ def _convert(node, path: tuple, marks: Marks, issues: list[Issue], source: str):
     if isinstance(node, MappingNode):
         if node.tag != _TAG + "map":
             problem(f"unsupported tag {node.tag}")
-        out: dict = {}
-        first_line: dict = {}
+        out: dict[str, object] = {}
+        first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode) or key_node.tag == _TAG + "merge":
@@ -201,10 +203,10 @@ def _convert(node, path: tuple, marks: Marks, issues: list[Issue], source: str):
         if node.tag != _TAG + "seq":
             problem(f"unsupported tag {node.tag}")
         return [_convert(item, path + (i,), marks, issues, source) for i, item in enumerate(node.value)]
-    return _scalar(node, problem, secret=may_hold_secret(path))
+    return _scalar(cast(ScalarNode, node), problem, secret=may_hold_secret(path))  # compose makes no other kind
 
 
-def _scalar(node: ScalarNode, problem, secret: bool = False):
+def _scalar(node: ScalarNode, problem: Callable[[str], None], secret: bool = False) -> object:
     tag, text = node.tag.removeprefix(_TAG), node.value
     shown = "(value not shown)" if secret else repr(text)  # a value under `password:` is never echoed
     if tag == "str":
@@ -253,10 +255,10 @@ def load_stream(data: bytes | str, source: str) -> Any:
         raise SpecError([_syntax_issue(err, source, text)]) from None
 
 
-def load_trusted(text: str):
+def load_trusted(text: str) -> Any:
     """Load YAML we wrote ourselves (bases, generated files)."""
     return yaml.load(text, Loader=_Loader)
 
 
-def load_all_trusted(text: str) -> list:
+def load_all_trusted(text: str) -> list[Any]:
     return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]

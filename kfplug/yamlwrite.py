@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import yaml
 from yaml.nodes import ScalarNode
@@ -11,7 +13,7 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TAG = "tag:yaml.org,2002:"
 
 
-def dump(obj) -> str:
+def dump(obj: object) -> str:
     """Deterministic block-style YAML; key order as given.
 
     Plain data (mappings with string keys, lists, one-line strings, integers, booleans, null) is
@@ -23,7 +25,7 @@ def dump(obj) -> str:
         return _pyyaml_dump(obj)
 
 
-def _pyyaml_dump(obj) -> str:
+def _pyyaml_dump(obj: object) -> str:
     return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=1 << 20)
 
@@ -42,7 +44,7 @@ _texts: dict[str, str | None] = {}  # a string -> how it is written (plain or qu
 _keys: dict[str, str | None] = {}  # the same for mapping keys
 
 
-def _emit(obj) -> str:
+def _emit(obj: Any) -> str:  # Any: mypy does not narrow through `kind`
     out: list[str] = []
     seen: set[int] = set()
     kind = type(obj)
@@ -57,7 +59,7 @@ def _emit(obj) -> str:
     return "".join(out)
 
 
-def _mapping(mapping: dict, indent: int, lead: str, out: list[str], seen: set[int]) -> None:
+def _mapping(mapping: dict[str, Any], indent: int, lead: str, out: list[str], seen: set[int]) -> None:
     """Block mapping; `lead` starts the first line (indentation, or a sequence's "- ")."""
     _once(mapping, seen)
     pad = " " * indent
@@ -77,7 +79,7 @@ def _mapping(mapping: dict, indent: int, lead: str, out: list[str], seen: set[in
         lead = pad
 
 
-def _sequence(items: list, indent: int, lead: str, out: list[str], seen: set[int]) -> None:
+def _sequence(items: list[Any], indent: int, lead: str, out: list[str], seen: set[int]) -> None:
     _once(items, seen)
     pad = " " * indent
     for item in items:
@@ -91,14 +93,14 @@ def _sequence(items: list, indent: int, lead: str, out: list[str], seen: set[int
         lead = pad
 
 
-def _once(container, seen: set[int]) -> None:
+def _once(container: object, seen: set[int]) -> None:
     """PyYAML writes an anchor and aliases for an object met twice in one document."""
     if id(container) in seen:
         raise _Unusual
     seen.add(id(container))
 
 
-def _leaf(value, seen: set[int]) -> str:
+def _leaf(value: Any, seen: set[int]) -> str:  # Any: as in _emit
     """A scalar, or an empty mapping or list (flow style)."""
     kind = type(value)
     if kind is str:
@@ -119,31 +121,34 @@ def _text(value: str) -> str:
     """How a string is written (the slow path of `_texts.get`); raises _Unusual when not on one line."""
     if value not in _texts:
         _texts[value] = _written(value)
-    if _texts[value] is None:
+    written = _texts[value]
+    if written is None:
         raise _Unusual
-    return _texts[value]
+    return written
 
 
-def _key(key) -> str:
+def _key(key: object) -> str:
     """The same for a mapping key, which must be a string of at most _MAX_KEY bytes."""
     if type(key) is not str:
         raise _Unusual
     if key not in _keys:
         _keys[key] = _written(key) if len(key.encode("utf-8")) <= _MAX_KEY else None
-    if _keys[key] is None:
+    written = _keys[key]
+    if written is None:
         raise _Unusual
-    return _keys[key]
+    return written
 
 
 def _written(value: str) -> str | None:
     """How PyYAML writes a one-line string in block context: plain when it can, else quoted."""
     if len(value) > _MAX_TEXT or _BREAK.search(value):
         return None  # several lines, indented by context
-    if _PLAIN.fullmatch(value) and _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR_TAG:
+    if _PLAIN.fullmatch(value) and (  # types-PyYAML leaves Resolver.resolve unannotated
+            _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR_TAG):  # type: ignore[no-untyped-call]
         return value
     return _pyyaml_dump([value])[2:-1]  # "- <text>\n"
 
 
-def dump_all(docs) -> str:
+def dump_all(docs: Iterable[object]) -> str:
     return yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                          allow_unicode=True, width=1 << 20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..plan import Part, Patch
 from .context import PartyContext
@@ -13,7 +14,7 @@ def exposure(ctx: PartyContext) -> Iterator[Part]:
     if expose is None or not expose.outside:
         return
     router = ctx.router
-    spec: dict = {"type": expose.type}
+    spec: dict[str, Any] = {"type": expose.type}
     if expose.node_port is not None:
         spec["ports"] = [{"port": router.federation_port, "nodePort": expose.node_port}]
     if expose.load_balancer_ip is not None:

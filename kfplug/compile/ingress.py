@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..plan import NAME, Part, Resource
 from .context import PartyContext
@@ -17,7 +18,7 @@ def ingresses(ctx: PartyContext) -> Iterator[Part]:
         host = party.ingress_host(module.name) if module.web_port else None
         if host is None:
             continue
-        body_spec: dict = {}
+        body_spec: dict[str, Any] = {}
         if spec.class_name:
             body_spec["ingressClassName"] = spec.class_name
         if spec.tls:

@@ -4,8 +4,10 @@ and `nodes:` pinning a module to inventory nodes, one replica per node."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..plan import NAME, Part
+from ..spec.model import ModulePlacement, Placement
 from ..spec.structure import unstructure
 from .context import PartyContext, workload_patch
 
@@ -24,13 +26,13 @@ def placement(ctx: PartyContext) -> Iterator[Part]:
             yield workload_patch(f"placement-{module.name}.yaml", module, pod=pod)
 
 
-def _pod_placement(party, override, module_name: str) -> dict:
+def _pod_placement(party: Placement, override: ModulePlacement | None, module_name: str) -> dict[str, Any]:
     """The effective placement of one module: a module's own value replaces the party's, field by field."""
-    def pick(field):
+    def pick(field: str) -> Any:
         value = getattr(override, field, None) if override else None
         return value if value is not None else getattr(party, field)
 
-    pod = {}
+    pod: dict[str, Any] = {}
     if pick("node_selector"):
         pod["nodeSelector"] = dict(pick("node_selector"))
     if pick("tolerations"):
@@ -44,7 +46,7 @@ def _pod_placement(party, override, module_name: str) -> dict:
     return pod
 
 
-def _pinned(nodes: tuple[str, ...], module_name: str) -> dict:
+def _pinned(nodes: tuple[str, ...], module_name: str) -> dict[str, Any]:
     """Only these nodes (by name), and never two replicas on one node. A node-name field
     selector takes one value, so each node is a term of its own (terms are ORed)."""
     return {

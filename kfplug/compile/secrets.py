@@ -11,7 +11,7 @@ from .context import PartyContext, workload_patch
 
 def secrets(ctx: PartyContext) -> Iterator[Part]:
     references = (ctx.party.secrets if ctx.party else None) or {}
-    used = dict.fromkeys(use.secret for module in ctx.modules for use in (*module.secrets, *module.secret_mounts))
+    used = dict.fromkeys(use.secret for module in ctx.modules for use in module.secrets + module.secret_mounts)
     for name in used:
         if name not in references:
             kind = ctx.runtime.secrets[name]

@@ -4,8 +4,11 @@ claims, or emptyDir. Without a storage block, claims use the cluster's default c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from ..catalog import Module
 from ..plan import NAME, Part, Resource
+from ..spec.model import NFS
 from .context import PartyContext, workload_patch
 
 
@@ -33,20 +36,20 @@ def storage(ctx: PartyContext) -> Iterator[Part]:
                 _claim_template(module.name, size, storage_class=spec.storage_class)]})
 
 
-def _claim_template(module_name: str, size: str, storage_class: str | None) -> dict:
-    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+def _claim_template(module_name: str, size: str, storage_class: str | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
     if storage_class is not None:
         spec["storageClassName"] = storage_class
     return {"metadata": {"name": "data", "labels": {NAME: module_name}}, "spec": spec}
 
 
-def _volume_instead(module, source: dict) -> Part:
+def _volume_instead(module: Module, source: dict[str, Any]) -> Part:
     """Drop the claim template; the `data` volume comes from `source`."""
     return workload_patch(f"storage-{module.name}.yaml", module, spec={"volumeClaimTemplates": None},
                           pod={"volumes": [{"name": "data", **source}]})
 
 
-def _nfs_volume(ctx: PartyContext, module_name: str, ordinal: int, size: str, nfs) -> Part:
+def _nfs_volume(ctx: PartyContext, module_name: str, ordinal: int, size: str, nfs: NFS) -> Part:
     """A static PersistentVolume bound to the claim the StatefulSet creates for this replica."""
     namespace = ctx.member.namespace
     claim = f"data-{module_name}-{ordinal}"

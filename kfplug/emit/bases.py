@@ -21,7 +21,7 @@ def bases_root() -> Path:
 
 
 def base_files(base: str) -> dict[str, str]:
-    """Files of one base, e.g. "fate/mysql", keyed by their path relative to bases/."""
+    """Files of one base, e.g. "fate/2.0.0/mysql", keyed by their path relative to bases/."""
     root = bases_root()
     directory = root / base
     return {path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")

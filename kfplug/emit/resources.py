@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from typing import Any
 
-from ..plan import NAME, Overlay, Plan
+from ..plan import NAME, Image, Overlay, Plan
 from ..yamlread import load_all_trusted, load_trusted
 from .bases import base_files
 
@@ -29,6 +30,7 @@ ORDER_FIRST = ["Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefi
                "Secret", "Endpoints", "Service", "LimitRange", "PriorityClass", "PersistentVolume",
                "PersistentVolumeClaim", "Deployment", "StatefulSet", "CronJob", "PodDisruptionBudget"]
 ORDER_LAST = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]
+Renamed = dict[tuple[str, str], str]  # (kind, name) of a generated object -> its name with the hash suffix
 
 
 class SecretFilesNeeded(Exception):
@@ -40,9 +42,9 @@ class SecretFilesNeeded(Exception):
         super().__init__(f"overlay {overlay.name} generates Secrets ({names}) from git-ignored files")
 
 
-def build(plan: Plan, names: list[str] | None = None) -> list[dict]:
+def build(plan: Plan, names: list[str] | None = None) -> list[dict[str, Any]]:
     """The objects of the selected overlays (all by default), in kustomize's order."""
-    objects = []
+    objects: list[dict[str, Any]] = []
     wanted = None if names is None else set(names)
     for overlay in plan.overlays:
         if wanted is None or overlay.name in wanted:
@@ -50,7 +52,7 @@ def build(plan: Plan, names: list[str] | None = None) -> list[dict]:
     return sorted(objects, key=_order)
 
 
-def build_overlay(overlay: Overlay) -> list[dict]:
+def build_overlay(overlay: Overlay) -> list[dict[str, Any]]:
     if overlay.secrets:
         raise SecretFilesNeeded(overlay)
     objects = [copy.deepcopy(r.body) for r in overlay.resources]
@@ -71,13 +73,13 @@ def build_overlay(overlay: Overlay) -> list[dict]:
     return objects
 
 
-def _build_base(base: str) -> list[dict]:
+def _build_base(base: str) -> list[dict[str, Any]]:
     files = base_files(base)
     kustomization = load_trusted(files[f"{base}/kustomization.yaml"])
-    objects = []
+    objects: list[dict[str, Any]] = []
     for resource in kustomization.get("resources", []):
         objects += load_all_trusted(files[f"{base}/{resource}"])
-    generated = []
+    generated: list[dict[str, Any]] = []
     for generator in kustomization.get("configMapGenerator", []):
         sources = {name.rsplit("/", 1)[-1]: files[f"{base}/{name}"] for name in generator.get("files", [])}
         labels = (generator.get("options") or {}).get("labels") or {}
@@ -87,18 +89,18 @@ def _build_base(base: str) -> list[dict]:
     return objects
 
 
-def _config_map(name: str, component: str | None, files: dict[str, str], env: bool) -> dict:
-    data = {}
+def _config_map(name: str, component: str | None, files: dict[str, str], env: bool) -> dict[str, Any]:
+    data: dict[str, str] = {}
     for filename, text in files.items():
         data.update(_env_lines(text) if env else {filename: text})
-    metadata = {"name": name}
+    metadata: dict[str, Any] = {"name": name}
     if component:
         metadata["labels"] = {NAME: component}
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": dict(sorted(data.items()))}
 
 
 def _env_lines(text: str) -> dict[str, str]:
-    pairs = {}
+    pairs: dict[str, str] = {}
     for line in text.splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             key, _, value = line.partition("=")
@@ -106,13 +108,13 @@ def _env_lines(text: str) -> dict[str, str]:
     return pairs
 
 
-def content_hash(obj: dict) -> str:
+def content_hash(obj: dict[str, Any]) -> str:
     """kustomize's name suffix: sha256 of a Go-JSON encoding of kind, name and data, 10 chars remapped.
 
     kustomize looks the name up as one field called "metadata/name", finds
     nothing and hashes "" instead; we do the same to get the same suffix.
     """
-    encoded = {"data": obj.get("data", ""), "kind": obj["kind"], "name": ""}
+    encoded: dict[str, Any] = {"data": obj.get("data", ""), "kind": obj["kind"], "name": ""}
     if obj["kind"] == "Secret":
         encoded["type"] = obj.get("type", "Opaque")
     text = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -122,8 +124,8 @@ def content_hash(obj: dict) -> str:
     return digest.translate(str.maketrans("013ae", "ghkmt"))
 
 
-def _add_hash_suffixes(objects: list[dict], generated: list[dict]) -> None:
-    renamed = {}
+def _add_hash_suffixes(objects: list[dict[str, Any]], generated: list[dict[str, Any]]) -> None:
+    renamed: Renamed = {}
     for obj in generated:
         old = obj["metadata"]["name"]
         new = f"{old}-{content_hash(obj)}"
@@ -134,8 +136,8 @@ def _add_hash_suffixes(objects: list[dict], generated: list[dict]) -> None:
             _rename_references(obj["spec"]["template"]["spec"], renamed)
 
 
-def _rename_references(pod: dict, renamed: dict) -> None:
-    def rename(holder: dict, field: str, kind: str) -> None:
+def _rename_references(pod: dict[str, Any], renamed: Renamed) -> None:
+    def rename(holder: dict[str, Any] | None, field: str, kind: str) -> None:
         if holder is not None and (kind, holder.get(field)) in renamed:
             holder[field] = renamed[(kind, holder[field])]
 
@@ -154,7 +156,7 @@ def _rename_references(pod: dict, renamed: dict) -> None:
         rename(secret, "name", "Secret")
 
 
-def _merge(target: dict, patch: dict, keys: dict) -> None:
+def _merge(target: dict[str, Any], patch: dict[str, Any], keys: dict[str, str]) -> None:
     """Strategic merge of the shapes the planner writes: maps merge, keyed lists merge by key, null deletes."""
     for key, value in patch.items():
         if value is None:
@@ -167,10 +169,10 @@ def _merge(target: dict, patch: dict, keys: dict) -> None:
             target[key] = copy.deepcopy(value)
 
 
-def _merge_list(target: list, patch: list, merge_key: str, keys: dict) -> None:
+def _merge_list(target: list[Any], patch: list[Any], merge_key: str, keys: dict[str, str]) -> None:
     """Patched items first, in patch order, then the untouched ones (kustomize's order)."""
     existing = {item.get(merge_key): item for item in target}
-    merged = []
+    merged: list[Any] = []
     for item in patch:
         if item.get(merge_key) in existing:
             _merge(existing[item[merge_key]], item, keys)
@@ -181,7 +183,7 @@ def _merge_list(target: list, patch: list, merge_key: str, keys: dict) -> None:
     target[:] = merged + [item for item in target if item.get(merge_key) not in patched]
 
 
-def _set_namespace(obj: dict, namespace: str) -> None:
+def _set_namespace(obj: dict[str, Any], namespace: str) -> None:
     if obj["kind"] not in CLUSTER_SCOPED:
         obj["metadata"]["namespace"] = namespace
     if obj["kind"] in ("RoleBinding", "ClusterRoleBinding"):  # as kustomize: subjects in "default" move along
@@ -190,7 +192,7 @@ def _set_namespace(obj: dict, namespace: str) -> None:
                 subject["namespace"] = namespace
 
 
-def _add_labels(obj: dict, labels: dict) -> None:
+def _add_labels(obj: dict[str, Any], labels: dict[str, str]) -> None:
     obj["metadata"].setdefault("labels", {}).update(labels)
     if obj["kind"] in WORKLOADS:
         obj["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {}).update(labels)
@@ -199,12 +201,12 @@ def _add_labels(obj: dict, labels: dict) -> None:
             claim.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
 
 
-def _set_replicas(obj: dict, replicas: dict) -> None:
+def _set_replicas(obj: dict[str, Any], replicas: dict[str, int]) -> None:
     if obj["kind"] in WORKLOADS and obj["metadata"]["name"] in replicas:
         obj["spec"]["replicas"] = replicas[obj["metadata"]["name"]]
 
 
-def _set_images(obj: dict, images: dict) -> None:
+def _set_images(obj: dict[str, Any], images: dict[str, Image]) -> None:
     if obj["kind"] not in WORKLOADS:
         return
     pod = obj["spec"]["template"]["spec"]
@@ -215,7 +217,7 @@ def _set_images(obj: dict, images: dict) -> None:
             container["image"] = f"{images[name].new_name}:{images[name].new_tag}"
 
 
-def _order(obj: dict) -> tuple:
+def _order(obj: dict[str, Any]) -> tuple[int, str, str, str]:
     kind = obj["kind"]
     if kind in ORDER_FIRST:
         rank = ORDER_FIRST.index(kind)

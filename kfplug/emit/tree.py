@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..plan import NAME, Overlay, Plan
+from typing import Any
+
+from ..plan import NAME, ConfigMapGen, Image, Overlay, Patch, Plan, SecretGen
 from ..yamlwrite import dump
 from .bases import base_files
 
@@ -33,22 +35,22 @@ def overlay_files(overlay: Overlay, bases_prefix: str) -> dict[str, str]:
             files[f"{root}/config/{config.name}/{name}"] = text
     for secret in overlay.secrets:
         files[f"{root}/{secret.env_file}.example"] = _secret_example(secret)
-    for item in (*overlay.resources, *overlay.patches):
+    for item in overlay.resources + overlay.patches:
         files[f"{root}/{item.file}"] = HEADER + dump(item.body)
     return files
 
 
-def _secret_example(secret) -> str:
+def _secret_example(secret: SecretGen) -> str:
     """The keys `kfplug secrets init` fills in; the values never enter the tree."""
     return (f"# keys of the {secret.name} Secret; `kfplug secrets init` writes {secret.name}.env with values\n"
             + "".join(f"{key}=\n" for key in secret.keys))
 
 
-def _kustomization() -> dict:
+def _kustomization() -> dict[str, Any]:
     return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
 
 
-def kustomization(overlay: Overlay, bases_prefix: str) -> dict:
+def kustomization(overlay: Overlay, bases_prefix: str) -> dict[str, Any]:
     out = _kustomization()
     out["namespace"] = overlay.namespace
     out["resources"] = [r.file for r in overlay.resources] + [f"{bases_prefix}/{b}" for b in overlay.bases]
@@ -67,7 +69,7 @@ def kustomization(overlay: Overlay, bases_prefix: str) -> dict:
     return out
 
 
-def _image(image) -> dict:
+def _image(image: Image) -> dict[str, str]:
     entry = {"name": image.name}
     if image.new_name != image.name:
         entry["newName"] = image.new_name
@@ -75,14 +77,14 @@ def _image(image) -> dict:
     return entry
 
 
-def _config_map(config) -> dict:
+def _config_map(config: ConfigMapGen) -> dict[str, Any]:
     paths = [f"config/{config.name}/{name}" for name in config.files]
-    entry = {"name": config.name, ("envs" if config.env else "files"): paths}
+    entry: dict[str, Any] = {"name": config.name, ("envs" if config.env else "files"): paths}
     entry["options"] = {"labels": {NAME: config.component}}
     return entry
 
 
-def _target(patch) -> dict:
+def _target(patch: Patch) -> dict[str, str]:
     target = {"kind": patch.kind}
     if patch.name:
         target["name"] = patch.name

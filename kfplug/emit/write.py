@@ -134,7 +134,7 @@ def diff_tree(files: dict[str, str], out: Path) -> str:
                 current[relative] = "(a symbolic link, not followed)\n"
             elif path.is_file() and not is_secret_file(relative):
                 current[relative] = path.read_text(encoding="utf-8", errors="replace")
-    chunks = []
+    chunks: list[str] = []
     for relative in sorted(set(current) | set(files)):
         old, new = current.get(relative), files.get(relative)
         if old == new:

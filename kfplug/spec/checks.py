@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Finding, format_path, warning
+from ..diagnostics import FieldPath, Finding, format_path, warning
 from ..runtime import Runtime
 from .members import Member, members
 from .model import Party, Spec
 from .structure import camel, did_you_mean
 from .values import host_name
 
-Found = Iterator[tuple[tuple, str] | Finding]
+Found = Iterator[tuple[FieldPath, str] | Finding]
 
 
 def check_ids(spec: Spec, runtime: Runtime) -> Found:
-    seen: dict[str, tuple] = {}
+    seen: dict[str, FieldPath] = {}
     for member in members(spec):
         path = member.path + ("id",)
         try:
@@ -33,7 +33,7 @@ def check_clusters(spec: Spec, runtime: Runtime) -> Found:
     names = [c.name for c in spec.clusters or ()]
     yield from _duplicates(names, ("spec", "clusters"), "name", "cluster")
     yield from _duplicates([n.name for n in spec.nodes or ()], ("spec", "nodes"), "name", "node")
-    taken: dict[tuple, tuple] = {}
+    taken: dict[tuple[str, str], FieldPath] = {}
     for member in members(spec):
         if member.cluster and member.cluster not in names:
             yield member.path + ("cluster",), f"unknown cluster {member.cluster!r}" \
@@ -45,7 +45,7 @@ def check_clusters(spec: Spec, runtime: Runtime) -> Found:
         taken.setdefault(key, member.path)
 
 
-def _duplicates(values: list[str], path: tuple, field: str, what: str) -> Found:
+def _duplicates(values: list[str], path: FieldPath, field: str, what: str) -> Found:
     first: dict[str, int] = {}
     for index, value in enumerate(values):
         if value in first:
@@ -102,7 +102,7 @@ def check_module_keys(spec: Spec, runtime: Runtime) -> Found:
 
 
 def check_exposure(spec: Spec, runtime: Runtime) -> Found:
-    used: dict[tuple, tuple] = {}
+    used: dict[tuple[str, int], FieldPath] = {}
     for member in members(spec):
         expose = member.spec.expose
         if expose is None:
@@ -156,7 +156,7 @@ def check_storage(spec: Spec, runtime: Runtime) -> Found:
 
 def check_ingress(spec: Spec, runtime: Runtime) -> Found:
     release = runtime.releases[spec.version]
-    seen: dict[str, tuple] = {}
+    seen: dict[str, FieldPath] = {}
     for member, party in _parties(spec):
         ingress = party.ingress
         if ingress is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ..diagnostics import Issue, SpecError, format_path
+from ..diagnostics import FieldPath, Issue, SpecError, format_path
 from ..yamlread import Marks, load_document, read_file, shared_node
 from .model import PARTY_IDENTITY, Federation, Party
 from .structure import Structurer, is_invalid
@@ -19,7 +19,7 @@ class Locator:
     source: str
     marks: Marks
 
-    def line(self, path: tuple) -> int:
+    def line(self, path: FieldPath) -> int:
         candidates = [path]
         if path[:2] == ("spec", "parties") and len(path) > 3:
             candidates.append(("spec", "defaults") + path[3:])
@@ -31,7 +31,7 @@ class Locator:
                 return self.marks[path[:end]]
         return self.marks.get((), 0)
 
-    def issue(self, path: tuple, message: str, severity: str = "error") -> Issue:
+    def issue(self, path: FieldPath, message: str, severity: str = "error") -> Issue:
         return Issue(self.source, self.line(path), format_path(path), message, severity)
 
 
@@ -83,7 +83,7 @@ def parse_object(document: dict[str, Any], source: str) -> tuple[Federation, lis
     return parse_tree(document, Locator(source, {}))
 
 
-def structure(raw, locator: Locator, issues: list[Issue]) -> Federation:
+def structure(raw: object, locator: Locator, issues: list[Issue]) -> Federation:
     """The typed model; raises SpecError with `issues` and every structural problem."""
     structurer = Structurer(lambda path, message: issues.append(locator.issue(path, message)))
     defaults = None

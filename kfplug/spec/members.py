@@ -7,6 +7,7 @@ from typing import Literal
 
 import attrs
 
+from ..diagnostics import FieldPath
 from .model import Exchange, Master, Party, Spec
 from .values import Endpoint
 
@@ -20,7 +21,7 @@ MASTER: Kind = "master"
 class Member:
     kind: Kind
     spec: Party | Exchange | Master
-    path: tuple[str | int, ...]  # where it is in the spec
+    path: FieldPath  # where it is in the spec
 
     @property
     def id(self) -> str:

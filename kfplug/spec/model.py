@@ -1,6 +1,6 @@
 """The FederationSpec v1alpha1 model. YAML keys are camelCase, fields snake_case;
 `structure` maps them. Optional fields are None when the user left them out;
-`defaults.resolve` fills them in."""
+`resolve.resolve` fills them in."""
 
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ from .values import (
     PositiveInt,
     Quantity,
     Weight,
+    raw_type,
 )
 
 
-def _party_id(value) -> str:
+@raw_type(Any)  # a number or text
+def _party_id(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
     if isinstance(value, str) and value:
@@ -36,7 +38,7 @@ def _party_id(value) -> str:
     raise ValueError(f"{value!r} is not a party id (a FATE integer, or a Kuscia domain name)")
 
 
-PartyId = Annotated[Any, _party_id]
+PartyId = Annotated[str, _party_id]
 
 
 @attrs.frozen

@@ -4,18 +4,28 @@ last field, and `nodes:` pinning. Each yields (path, message)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
+from ..diagnostics import FieldPath
 from ..runtime import Runtime
 from .members import members
-from .model import Placement, Spec
+from .model import (
+    Affinity,
+    LabelSelectorRequirement,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    Placement,
+    PodAffinityTerm,
+    Spec,
+    Toleration,
+)
 from .structure import did_you_mean
 
-Found = Iterator[tuple[tuple, str]]
+Found = Iterator[tuple[FieldPath, str]]
+Inventory = dict[str, dict[str, str]]  # node name -> its labels
 
 
 def check_placement(spec: Spec, runtime: Runtime) -> Found:
-    inventory = {node.name: node.labels or {} for node in spec.nodes or ()}
+    inventory: Inventory = {node.name: node.labels or {} for node in spec.nodes or ()}
     release = runtime.releases[spec.version]
     for member in members(spec):
         placement: Placement | None = member.spec.placement
@@ -46,7 +56,7 @@ def check_placement(spec: Spec, runtime: Runtime) -> Found:
                                               "give either nodes or affinity.nodeAffinity/podAntiAffinity")
 
 
-def _check_tolerations(tolerations: Any, path: tuple) -> Found:
+def _check_tolerations(tolerations: tuple[Toleration, ...] | None, path: FieldPath) -> Found:
     for index, toleration in enumerate(tolerations or ()):
         here = path + ("tolerations", index)
         if toleration.operator == "Exists" and toleration.value:
@@ -61,7 +71,7 @@ REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
 
-def _check_affinity(affinity: Any, path: tuple) -> Found:
+def _check_affinity(affinity: Affinity | None, path: FieldPath) -> Found:
     """What the types cannot say: operators and their values, node field selectors, empty terms."""
     if affinity is None:
         return
@@ -79,13 +89,13 @@ def _check_affinity(affinity: Any, path: tuple) -> Found:
     for part, name in ((affinity.pod_affinity, "podAffinity"), (affinity.pod_anti_affinity, "podAntiAffinity")):
         if part is None:
             continue
-        for i, term in enumerate(part.required_during_scheduling_ignored_during_execution or ()):
-            yield from _check_pod_term(term, path + (name, REQUIRED, i))
+        for i, pod_term in enumerate(part.required_during_scheduling_ignored_during_execution or ()):
+            yield from _check_pod_term(pod_term, path + (name, REQUIRED, i))
         for i, weighted in enumerate(part.preferred_during_scheduling_ignored_during_execution or ()):
             yield from _check_pod_term(weighted.pod_affinity_term, path + (name, PREFERRED, i, "podAffinityTerm"))
 
 
-def _check_node_term(term: Any, path: tuple) -> Found:
+def _check_node_term(term: NodeSelectorTerm, path: FieldPath) -> Found:
     if not term.match_expressions and not term.match_fields:
         yield path, "an empty term matches no node; give matchExpressions or matchFields"
     for i, requirement in enumerate(term.match_expressions or ()):
@@ -98,14 +108,15 @@ def _check_node_term(term: Any, path: tuple) -> Found:
             yield here, "metadata.name takes operator In or NotIn and exactly one value (one term per node)"
 
 
-def _check_pod_term(term: Any, path: tuple) -> Found:
+def _check_pod_term(term: PodAffinityTerm, path: FieldPath) -> Found:
     for selector, name in ((term.label_selector, "labelSelector"), (term.namespace_selector, "namespaceSelector")):
         for i, requirement in enumerate((selector.match_expressions or ()) if selector else ()):
             yield from _check_requirement(requirement, path + (name, "matchExpressions", i))
 
 
-def _check_requirement(requirement: Any, path: tuple) -> Found:
-    values, operator = requirement.values or (), requirement.operator
+def _check_requirement(requirement: NodeSelectorRequirement | LabelSelectorRequirement, path: FieldPath) -> Found:
+    values: tuple[str, ...] = requirement.values or ()
+    operator = requirement.operator
     if operator in ("In", "NotIn") and not values:
         yield path + ("values",), f"operator {operator} needs at least one value"
     elif operator in ("Exists", "DoesNotExist") and values:
@@ -114,13 +125,13 @@ def _check_requirement(requirement: Any, path: tuple) -> Found:
         yield path + ("values",), f"operator {operator} takes exactly one integer value (quoted)"
 
 
-def _selector_matches(selector: dict, inventory: dict, path: tuple) -> Found:
+def _selector_matches(selector: dict[str, str], inventory: Inventory, path: FieldPath) -> Found:
     if inventory and not any(all(labels.get(k) == v for k, v in selector.items()) for labels in inventory.values()):
         wanted = ", ".join(f"{k}={v}" for k, v in selector.items())
         yield path, f"no node in spec.nodes has the labels {wanted}; the pods would stay Pending"
 
 
-def _check_nodes(nodes: tuple, inventory: dict, path: tuple, replicas: int) -> Found:
+def _check_nodes(nodes: tuple[str, ...], inventory: Inventory, path: FieldPath, replicas: int) -> Found:
     if not inventory:
         yield path, "placing by node name needs the node inventory spec.nodes"
         return

@@ -11,34 +11,43 @@ import functools
 import re
 import types
 import typing
-from typing import Annotated, Any, Literal, Union
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
 
 import attrs
 
-from ..diagnostics import SECRET_HINT, hide_value, is_secret_key, may_hold_secret
+from ..diagnostics import SECRET_HINT, FieldPath, hide_value, is_secret_key, may_hold_secret
 from ..yamlread import UNREADABLE
 
+if TYPE_CHECKING:
+    from attrs import AttrsInstance
+    from typing_extensions import TypeIs
+
 _NOTHING = attrs.NOTHING
+T = TypeVar("T", bound="AttrsInstance")
+Report = Callable[[FieldPath, str], None]
 
 
 class Structurer:
-    def __init__(self, report):
-        self.report = report  # report(path: tuple, message: str)
+    def __init__(self, report: Report) -> None:
+        self.report = report
 
-    def problem(self, path: tuple, message: str, value) -> None:
+    def problem(self, path: FieldPath, message: str, value: object) -> None:
         """Report a problem with `value`, which is not echoed where it may be a secret."""
         self.report(path, hide_value(message, value) if may_hold_secret(path) else message)
 
-    def structure(self, cls, raw, path: tuple, exclude: tuple[str, ...] = ()):
+    def structure(self, cls: type[T], raw: object, path: FieldPath, exclude: tuple[str, ...] = ()) -> T | _Invalid:
+        """An instance of `cls`, or the invalid marker when a problem was reported."""
         if not isinstance(raw, dict):
             self.problem(path, f"expected a mapping, got {_describe(raw)}", raw)
-            return None
+            return _INVALID
         fields = {_key(f): f for f in attrs.fields(cls) if f.name not in exclude}
         hints = _hints(cls)
         for key in raw:
             if key not in fields:
                 self.report(path + (key,), _unknown(key, fields, exclude))
-        values, ok = {}, True
+        values: dict[str, Any] = {}
+        ok = True
         for key, field in fields.items():
             if key not in raw or raw[key] is None:
                 if field.default is _NOTHING:
@@ -56,7 +65,9 @@ class Structurer:
             values.update({name: None for name in exclude if name not in values})
         return cls(**values)
 
-    def convert(self, tp, value, path):
+    def convert(self, tp: Any, value: object, path: FieldPath) -> Any:
+        """`value` as the type hint `tp` says, or _INVALID. (`tp` is a hint such as `tuple[X, ...]` or
+        `Annotated[...]`, which is no `type`; the result is whatever it describes.)"""
         if value is UNREADABLE:  # reported by the YAML reader
             return _INVALID
         origin = typing.get_origin(tp)
@@ -91,8 +102,8 @@ class Structurer:
                 self.problem(path, f"expected a mapping, got {_describe(value)}", value)
                 return _INVALID
             inner = typing.get_args(tp)[1]
-            items = {k: self.convert(inner, v, path + (k,)) for k, v in value.items()}
-            return _INVALID if _INVALID in items.values() else items
+            entries = {k: self.convert(inner, v, path + (k,)) for k, v in value.items()}
+            return _INVALID if _INVALID in entries.values() else entries
         if origin is Literal:
             options = typing.get_args(tp)
             if value not in options or type(value) is not type(options[0]):
@@ -102,7 +113,7 @@ class Structurer:
             return value
         return self._primitive(tp, value, path)
 
-    def _primitive(self, tp, value, path):
+    def _primitive(self, tp: Any, value: object, path: FieldPath) -> object:  # tp: typing.Any or a plain type
         if tp is Any:
             return value
         expected = {str: "a string", int: "an integer", bool: "true or false", dict: "a mapping",
@@ -115,21 +126,22 @@ class Structurer:
 
 
 class _Invalid:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<invalid>"
 
 
-_INVALID: Any = _Invalid()
+_INVALID = _Invalid()
 
 
-def is_invalid(value) -> bool:
+def is_invalid(value: object) -> TypeIs[_Invalid]:
     return value is _INVALID
 
 
-def unstructure(value):
+def unstructure(value: object) -> Any:
     """The YAML data of a model value: camelCase keys, fields left out when None (the inverse of structure)."""
-    if attrs.has(type(value)):
-        return {_key(field): unstructure(getattr(value, field.name)) for field in attrs.fields(type(value))
+    cls = type(value)
+    if attrs.has(cls):
+        return {_key(field): unstructure(getattr(value, field.name)) for field in attrs.fields(cls)
                 if getattr(value, field.name) is not None}
     if isinstance(value, tuple):
         return [unstructure(item) for item in value]
@@ -143,17 +155,17 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _key(field) -> str:
+def _key(field: attrs.Attribute[Any]) -> str:
     return field.metadata.get("key") or camel(field.name)
 
 
 @functools.cache
-def _hints(cls) -> dict:
+def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, include_extras=True)
 
 
-def _unknown(key, fields, exclude) -> str:
-    if camel(re.sub(r"(?<!^)(?=[A-Z])", "_", str(key)).lower()) in exclude or key in map(camel, exclude):
+def _unknown(key: object, fields: Iterable[str], exclude: tuple[str, ...]) -> str:
+    if camel(re.sub(r"(?<!^)(?=[A-Z])", "_", str(key)).lower()) in exclude or key in [camel(name) for name in exclude]:
         return f"{key!r} is not allowed here"
     if is_secret_key(key):
         return f"unknown field {key!r}: {SECRET_HINT}"
@@ -168,7 +180,7 @@ def did_you_mean(word: str, options: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _describe(value) -> str:
+def _describe(value: object) -> str:
     if value is None:
         return "nothing"
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "a list",

@@ -4,7 +4,8 @@ clean value or raises ValueError with a message for the user."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, NamedTuple
+from collections.abc import Callable
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][-+]?[0-9]+)?")
@@ -12,33 +13,45 @@ _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
 _IMAGE_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9._:]*[a-z0-9])?(/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*")
 
+_Check = TypeVar("_Check", bound=Callable[[object], object])
 
-def _expect_str(value) -> str:
+
+def raw_type(tp: object) -> Callable[[_Check], _Check]:
+    """Marks a check whose YAML value is of type `tp` rather than of the type the check returns: the
+    Structurer structures the value as `check.raw_type`, then calls the check (tools/specref.py shows
+    that type)."""
+    def mark(check: _Check) -> _Check:
+        check.raw_type = tp  # type: ignore[attr-defined]  # mypy allows no new attribute on a function
+        return check
+    return mark
+
+
+def _expect_str(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {_kind(value)} {value!r}; quote it")
     return value
 
 
-def _kind(value) -> str:
+def _kind(value: object) -> str:
     return {bool: "boolean", int: "integer", float: "number", list: "list", dict: "mapping"}.get(
         type(value), type(value).__name__)
 
 
-def dns_label(value) -> str:
+def dns_label(value: object) -> str:
     value = _expect_str(value)
     if not _DNS_LABEL.fullmatch(value):
         raise ValueError(f"{value!r} is not a DNS-1123 label (lowercase a-z, 0-9 and '-', at most 63)")
     return value
 
 
-def dns_subdomain(value) -> str:
+def dns_subdomain(value: object) -> str:
     value = _expect_str(value)
     if len(value) > 253 or not all(_DNS_LABEL.fullmatch(part) for part in value.split(".")):
         raise ValueError(f"{value!r} is not a DNS-1123 subdomain (lowercase labels joined by '.')")
     return value
 
 
-def host_name(value) -> str:
+def host_name(value: object) -> str:
     """An Ingress host: a DNS subdomain, not an IP address; one leading '*.' allowed."""
     import ipaddress  # rarely needed; keeps start-up light
 
@@ -56,7 +69,8 @@ def host_name(value) -> str:
     return value
 
 
-def quantity(value) -> str:
+@raw_type(Any)  # text or a number
+def quantity(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 10Gi, 500Mi)")
     text = str(value)
@@ -65,7 +79,7 @@ def quantity(value) -> str:
     return text
 
 
-def node_port(value) -> int:
+def node_port(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 30000 <= value <= 32767:
         raise ValueError(f"{value!r} is not a NodePort in the default range 30000-32767")
     return value
@@ -94,6 +108,7 @@ class Endpoint(NamedTuple):
         return ":" in self.host
 
 
+@raw_type(str)  # structured from text
 def endpoint(value: object) -> Endpoint:
     """host:port, the host an IP address or a DNS name."""
     import ipaddress  # rarely needed; keeps start-up light
@@ -110,18 +125,15 @@ def endpoint(value: object) -> Endpoint:
     return Endpoint(host, int(port))
 
 
-endpoint.raw_type = str  # type: ignore[attr-defined]  # structured from text
-
-
-def ip_address(value) -> str:
+def ip_address(value: object) -> str:
     return _address(value, "ip_address", "an IP address")
 
 
-def ipv4_address(value) -> str:
+def ipv4_address(value: object) -> str:
     return _address(value, "IPv4Address", "an IPv4 address")
 
 
-def _address(value, parser: str, what: str) -> str:
+def _address(value: object, parser: str, what: str) -> str:
     import ipaddress  # rarely needed; keeps start-up light
 
     value = _expect_str(value)
@@ -132,7 +144,7 @@ def _address(value, parser: str, what: str) -> str:
     return value
 
 
-def cidr(value) -> str:
+def cidr(value: object) -> str:
     """An IP network in CIDR notation, host bits zero (10.1.2.0/24, fd00::/64)."""
     import ipaddress  # rarely needed; keeps start-up light
 
@@ -144,13 +156,13 @@ def cidr(value) -> str:
     return value
 
 
-def port(value) -> int:
+def port(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
         raise ValueError(f"{value!r} is not a port (1-65535)")
     return value
 
 
-def label_key(value) -> str:
+def label_key(value: object) -> str:
     """A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters."""
     value = _expect_str(value)
     prefix, _, name = value.rpartition("/")
@@ -159,7 +171,8 @@ def label_key(value) -> str:
     return value
 
 
-def label_map(value) -> dict:
+@raw_type(dict)  # any mapping; the check reports a key or value that is not a label's
+def label_map(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValueError(f"expected a mapping of labels, got {_kind(value)}")
     for key, val in value.items():
@@ -177,7 +190,7 @@ def _is_subdomain(text: str) -> bool:
     return True
 
 
-def image_prefix(value) -> str:
+def image_prefix(value: object) -> str:
     """A registry/repository prefix; trailing slashes are dropped so joining is always correct."""
     value = _expect_str(value).rstrip("/")
     if not _IMAGE_PREFIX.fullmatch(value):
@@ -185,19 +198,19 @@ def image_prefix(value) -> str:
     return value
 
 
-def positive_int(value) -> int:
+def positive_int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"expected an integer >= 1, got {value!r}")
     return value
 
 
-def weight(value) -> int:
+def weight(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
         raise ValueError(f"expected a weight from 1 to 100, got {value!r}")
     return value
 
 
-def absolute_path(value) -> str:
+def absolute_path(value: object) -> str:
     value = _expect_str(value)
     if not value.startswith("/") or "/../" in value + "/":
         raise ValueError(f"{value!r} is not an absolute path")
@@ -207,14 +220,14 @@ def absolute_path(value) -> str:
 DNSLabel = Annotated[str, dns_label]
 DNSSubdomain = Annotated[str, dns_subdomain]
 HostName = Annotated[str, host_name]
-Quantity = Annotated[Any, quantity]
+Quantity = Annotated[str, quantity]
 NodePort = Annotated[int, node_port]
 EndpointValue = Annotated[Endpoint, endpoint]
 IPAddress = Annotated[str, ip_address]
 IPv4Address = Annotated[str, ipv4_address]
 CIDR = Annotated[str, cidr]
 Port = Annotated[int, port]
-Labels = Annotated[dict, label_map]
+Labels = Annotated[dict[str, str], label_map]
 LabelKey = Annotated[str, label_key]
 Weight = Annotated[int, weight]
 ImagePrefix = Annotated[str, image_prefix]

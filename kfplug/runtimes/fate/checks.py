@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...diagnostics import FieldPath
 from ...runtime import Runtime
 from ...spec.members import Member, members
 from ...spec.model import Spec
 from .topology import links
 
 
-def check_reachability(spec: Spec, runtime: Runtime) -> Iterator[tuple[tuple, str]]:
+def check_reachability(spec: Spec, runtime: Runtime) -> Iterator[tuple[FieldPath, str]]:
     unreachable: dict[str, tuple[Member, list[Member]]] = {}
     for source, target in links(members(spec)):
         if source.cluster != target.cluster and target.endpoint is None:

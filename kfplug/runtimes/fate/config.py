@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
 from ...catalog import Release
 from ...compile.context import PartyContext
 from ...plan import ConfigMapGen, Part
-from ...spec.members import reach
+from ...spec.members import Member, reach
 from ...spec.values import Endpoint
 from ...yamlwrite import dump
 from .catalog import ROUTER_PORT
@@ -62,7 +63,7 @@ def config_input(ctx: PartyContext) -> ConfigInput:
     """Routes: a party in a star has the exchange as its default route; otherwise each neighbour."""
     router = ctx.router
 
-    def peer(target) -> Peer | None:
+    def peer(target: Member) -> Peer | None:
         address = reach(ctx.member, target, router.name, router.federation_port)
         return None if address is None else Peer(target.id, address)
 
@@ -126,8 +127,11 @@ def _eggroll_3(ctx: ConfigInput) -> bool:
     return ctx.release.version in EGGROLL_3_RELEASES
 
 
-def _entry(peer: Peer) -> list[dict]:
+def _entry(peer: Peer) -> list[dict[str, str | int]]:
     return [{"ip": peer.address.host, "port": peer.address.port}]
+
+
+Routes = dict[str, list[dict[str, str | int]]]  # a party's entry: service -> [{ip, port}]
 
 
 def _route_table(ctx: ConfigInput, osx: bool) -> str:
@@ -135,9 +139,9 @@ def _route_table(ctx: ConfigInput, osx: bool) -> str:
 
     rollsite handles a call itself only when the entry's ip equals its `eggroll.rollsite.host`
     (ROLLSITE_SELF); osx learns its own party from `self_party`."""
-    table: dict = {}
+    table: dict[str, Routes] = {}
     if not ctx.exchange:
-        local = {"fateflow": [{"ip": "fateflow", "port": 9360}]}
+        local: Routes = {"fateflow": [{"ip": "fateflow", "port": 9360}]}
         if not osx:
             local = {"default": [{"ip": ROLLSITE_SELF, "port": ROUTER_PORT}], **local}
         table[ctx.party] = local
@@ -145,7 +149,7 @@ def _route_table(ctx: ConfigInput, osx: bool) -> str:
         table[peer.party] = {"default": _entry(peer)}
     if ctx.default_route:
         table["default"] = {"default": _entry(ctx.default_route)}
-    document: dict = {"route_table": table}
+    document: dict[str, Any] = {"route_table": table}
     if osx:
         document["self_party"] = [ctx.party]
     document["permission"] = {"default_allow": True}
@@ -228,7 +232,7 @@ def _eggroll_properties(ctx: ConfigInput) -> str:
     return _properties(pairs, section="eggroll")
 
 
-def _mysql_database() -> dict:
+def _mysql_database() -> dict[str, str | int]:
     return {"name": "eggroll_meta", "user": "fate", "passwd": PASSWORD_PLACEHOLDER,
             "host": "mysql", "port": 3306, "max_connections": 100, "stale_timeout": 30}
 

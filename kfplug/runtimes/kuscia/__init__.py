@@ -4,6 +4,7 @@ and lite domains, each one workload; Domains and routes are applied inside the m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import attrs
 
@@ -20,8 +21,8 @@ from .bootstrap import bootstrap
 
 MASTER_NAMESPACE = "kuscia-master"
 MASTER_ID = "kuscia-system"
-DEFAULT_PROTOCOL = "NOTLS"  # as upstream's Kubernetes manifests; see docs (Kuscia)
-DEFAULT_LITE_RUNTIME = "runk"
+DEFAULT_PROTOCOL: Final = "NOTLS"  # as upstream's Kubernetes manifests; see docs (Kuscia)
+DEFAULT_LITE_RUNTIME: Final = "runk"
 
 DOMAIN_STEPS: tuple[Step, ...] = (frame.namespace, config.kuscia_config, domain.secret_volumes, frame.pull_settings,
                                   frame.resource_overrides, placement.placement, domain.gateway_service,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...diagnostics import Finding, format_path, warning
+from ...diagnostics import FieldPath, Finding, format_path, warning
 from ...runtime import Runtime
 from ...spec.members import members
 from ...spec.model import Spec
 from ...spec.structure import did_you_mean
 from .topology import lite_pairs
 
-Found = Iterator[tuple[tuple, str] | Finding]
+Found = Iterator[tuple[FieldPath, str] | Finding]
 RUNK_CAPACITY = ("cpu", "memory", "pods", "storage")
 
 
@@ -35,7 +35,7 @@ def check_master(spec: Spec, runtime: Runtime) -> Found:
 def check_lites(spec: Spec, runtime: Runtime) -> Found:
     for index, party in enumerate(spec.parties):
         path = ("spec", "parties", index)
-        if len(party.namespace) > 63:  # only a derived one can be: lite-<id>
+        if len(party.namespace or "") > 63:  # only a derived one can be: lite-<id>
             yield path + ("id",), f"the namespace {party.namespace!r} would be longer than 63 characters; " \
                                   f"give a namespace"
         if party.key_secret is None:
@@ -50,7 +50,7 @@ def check_lites(spec: Spec, runtime: Runtime) -> Found:
 
 def check_key_secrets(spec: Spec, runtime: Runtime) -> Found:
     """Each domain has its own key: a Secret (by cluster and namespace) is never shared."""
-    seen: dict[tuple, tuple] = {}
+    seen: dict[tuple[str, str, str], FieldPath] = {}
     for member in members(spec):
         secret = member.spec.key_secret  # type: ignore[union-attr]  # kuscia has no exchange
         if secret is None:
@@ -76,7 +76,7 @@ def check_routes(spec: Spec, runtime: Runtime) -> Found:
         return
     known = [party.id for party in spec.parties]
     master = spec.master.id if spec.master else None
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for index, route in enumerate(spec.routes):
         path = ("spec", "routes", index)
         for field, value in (("from", route.source), ("to", route.destination)):
@@ -119,7 +119,7 @@ def check_reachability(spec: Spec, runtime: Runtime) -> Found:
 def check_plain_exposure(spec: Spec, runtime: Runtime) -> Found:
     """A NOTLS domain behind a NodePort or LoadBalancer: its gateway speaks plain HTTP to the world."""
     for member in members(spec):
-        if member.spec.protocol == "NOTLS" and member.exposed:  # type: ignore[union-attr]
+        if member.spec.protocol == "NOTLS" and member.exposed:  # type: ignore[union-attr]  # no exchange here
             yield warning(member.path + ("expose",), "protocol NOTLS on an exposed gateway: traffic between "
                                                      "clusters is plain HTTP; consider protocol TLS")
 

@@ -29,7 +29,7 @@ def kuscia_config(ctx: PartyContext) -> Iterator[Part]:
     holder = ctx.member.spec
     if ctx.member.kind == MASTER_MEMBER:
         assert isinstance(holder, Master)
-        text = master_config(holder.id, holder.protocol or "")
+        text = master_config(ctx.member.id, holder.protocol or "")
     else:
         assert isinstance(holder, Party) and ctx.spec.master is not None
         text = lite_config(holder, master_endpoint(ctx.spec.master, holder))
