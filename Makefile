@@ -1,13 +1,30 @@
-# Two entry points: `make demo` (install, render an example, build a party) and `make test`.
+# Entry points: `make demo` (install, render an example, build a party), `make test`, `make lint`.
+#
+# Versions, each in one place:
+#   requirements.lock  every Python package of .venv (runtime, extras `test` and `lint`, pip, setuptools),
+#                      exact and with sha256 hashes; pyproject.toml states the ranges kfplug supports.
+#                      `make install` installs exactly it (pip --require-hashes --no-deps), then kfplug
+#                      itself (pip install --no-deps -e ., built with the locked setuptools). It is compiled
+#                      by uv (UV_VERSION) with
+#                        printf 'pip\nsetuptools>=77\n' | uv pip compile pyproject.toml - --extra test \
+#                          --extra lint --generate-hashes --python-version $(LOCK_PYTHON_VERSION) -o requirements.lock
+#                      `make lock` re-resolves after a change to pyproject.toml, keeping every pin it can;
+#                      `make lock UPGRADE=1` takes the newest versions the ranges allow, and
+#                      `make lock UPGRADE=<package>` only that package's. Review the diff.
+#   versions.env       every other tool: kustomize, Kubernetes, etcd, MariaDB, Python 3.8 and FATE for
+#                      tests/app, uv. tests/app/install.sh and tools/k8s/build.sh read it too.
+#   go.mod             what each Go tool under tools/ builds from.
+include versions.env
+
 PYTHON ?= python3
 VENV := .venv
 TOOLS := $(abspath .tools/bin)
-KUSTOMIZE_VERSION := v5.8.1
 KUSTOMIZE := $(TOOLS)/kustomize
 FLUXBUILD := $(TOOLS)/fluxbuild
 COREDNSCHECK := $(TOOLS)/corednscheck
+UV := .tools/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: demo test install tools k8s app
+.PHONY: demo test lint install lock tools k8s app
 
 demo: install $(KUSTOMIZE)
 	$(VENV)/bin/kfplug render examples/two-party/federation.yaml -o out/two-party
@@ -17,27 +34,49 @@ demo: install $(KUSTOMIZE)
 test: install tools app
 	PATH="$(TOOLS):$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/python -m pytest
 
+# ruff over all the Python code, mypy (strict) over kfplug; both configured in pyproject.toml
+lint: install
+	$(VENV)/bin/ruff check kfplug tests benchmarks tools
+	$(VENV)/bin/mypy
+
 install: $(VENV)/.installed
 
-# versions: constraints.txt pins every package (pyproject.toml states what kfplug supports)
-$(VENV)/.installed: pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -c constraints.txt pip
-	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
+# A new venv each time the lock changes, so nothing outside it stays installed. pip goes first, on its own,
+# so the pinned pip installs the rest. kfplug is built in pip's isolated build environment (the venv's
+# packaging, pinned by checkov, is too old for setuptools>=77) with setuptools as the lock pins it, hash-checked.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv --clear $(VENV)
+	awk '/^pip==/ { found = 1 } found { print } found && !/\\$$/ { exit }' requirements.lock > $(VENV)/pip.lock
+	$(VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/pip.lock
+	$(VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --no-deps --build-constraint requirements.lock -e .
+	$(VENV)/bin/python -m pip check
 	touch $@
+
+lock: $(UV)
+	printf 'pip\nsetuptools>=77\n' | $(UV) pip compile pyproject.toml - --extra test --extra lint --generate-hashes \
+		--python-version $(LOCK_PYTHON_VERSION) --custom-compile-command 'make lock' --quiet \
+		$(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE))) -o requirements.lock
+
+$(UV):
+	$(PYTHON) -m venv .tools/uv-$(UV_VERSION)
+	.tools/uv-$(UV_VERSION)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
 tools: $(KUSTOMIZE) $(FLUXBUILD) $(COREDNSCHECK) k8s
 
-# tests/app: MariaDB from Debian and a Python 3.8 venv with FATE-Flow, FATE-Client and eggroll (all pinned)
+# tests/app: MariaDB from Debian and a Python 3.8 venv with FATE-Flow, FATE-Client and eggroll (versions.env)
 app:
 	tests/app/install.sh
 
-# kube-apiserver, kube-controller-manager and etcd for tests/e2e; builds only what is missing
+# kube-apiserver, kube-controller-manager (KUBERNETES_VERSION) and etcd for tests/e2e; builds only what is missing
 k8s:
 	tools/k8s/build.sh
 
-$(KUSTOMIZE):
+# rebuilt when versions.env changes; `kustomize version` must then say KUSTOMIZE_VERSION
+$(KUSTOMIZE): versions.env
 	GOBIN=$(TOOLS) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	test "$$($(KUSTOMIZE) version)" = $(KUSTOMIZE_VERSION)
+	touch $@
 
 # Flux's kustomize-controller build (fluxcd/pkg/kustomize, pinned in tools/fluxbuild/go.mod) for tests/test_flux.py
 $(FLUXBUILD): tools/fluxbuild/main.go tools/fluxbuild/go.mod tools/fluxbuild/go.sum

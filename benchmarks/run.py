@@ -29,12 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from federation import FIRST_ID, cluster_count, federation  # noqa: E402
+from federation import FIRST_ID, cluster_count, federation
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks/RESULTS.md"

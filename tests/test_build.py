@@ -5,6 +5,7 @@ and the objects are what the spec asks for."""
 from __future__ import annotations
 
 import json
+
 import pytest
 import yaml
 
@@ -107,14 +108,15 @@ def test_generated_config_and_secret_references_resolve(built):
                     continue
                 if kind == "Secret" and example.startswith("kuscia-"):  # always the user's Secrets
                     continue
-                assert (kind, name) in present, f"{example} {target}: {obj['metadata']['name']} uses missing {kind}/{name}"
+                assert (kind, name) in present, \
+                    f"{example} {target}: {obj['metadata']['name']} uses missing {kind}/{name}"
                 resolved.add(example)
     assert resolved == {example for example, _ in built}, "an example had no reference to resolve"
 
 
 def test_images_are_pinned_to_the_release(built):
     pinned = set()
-    for (example, target), objects in built.items():
+    for (example, _target), objects in built.items():
         tag = {"two-party": "2.0.0-release", "exchange-star": "1.11.2-release",
                "krm-function": "2.0.0-release", "multi-cluster": "1.11.2-release",
                "kuscia-centralized": "1.1.0b0", "kuscia-multi-cluster": "1.1.0b0"}[example]

@@ -9,8 +9,8 @@ from conftest import REPO
 from kfplug.runtimes.fate import RUNTIME as FATE
 from kfplug.runtimes.fate.catalog import RELEASES
 from kfplug.runtimes.fate.config import ConfigInput, configure
-from objects import containers, pod_spec, references
 from kfplug.yamlread import load_all_trusted
+from objects import containers, pod_spec, references
 
 BASES = REPO / "bases" / "fate"
 
@@ -38,7 +38,7 @@ def test_base_matches_catalog(version, name):
     assert [(w["kind"], w["metadata"]["name"]) for w in workloads] == [(module.kind, name)]
     workload = workloads[0]
     spec = pod_spec(workload)
-    assert [c["name"] for c in spec["containers"]][0] == name
+    assert spec["containers"][0]["name"] == name
     assert {c["name"]: c["image"].rsplit(":", 1)[0] for c in spec.get("initContainers", [])} == module.init_containers
     assert spec["containers"][0]["image"].rsplit(":", 1)[0] == module.image
     assert spec["containers"][0]["image"] == ":".join(RELEASES[version].images[module.image]), \

@@ -27,13 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, SPECS
-from test_bad_input import HEAD, assert_render_writes_nothing
 from kfplug import krm
 from kfplug.cli import main
 from kfplug.diagnostics import SpecError
 from kfplug.emit import write
 from kfplug.emit.write import write_tree
 from kfplug.spec.load import parse_spec
+from test_bad_input import HEAD, assert_render_writes_nothing
 
 TWO_PARTY = REPO / "examples/two-party/federation.yaml"
 KRM_SPEC = SPECS["krm-function"]
@@ -458,11 +458,11 @@ FUZZ = settings.get_profile(os.environ.get("KFPLUG_FUZZ", "ci"))
 
 EXAMPLE_TEXTS = {name: path.read_text() for name, path in SPECS.items()}
 ODD_SCALARS = [None, True, False, "", " ", "yes", "no", "on", "~", "null", "010", "0x1F", "12:30", "1e400", ".nan",
-               "-.inf", "2024-01-01", 0, -1, 1.5, 2 ** 63, 10 ** 60, 1e308, -0.0, "9999", "ｆａｔｅ", "\u202e9999",
+               "-.inf", "2024-01-01", 0, -1, 1.5, 2 ** 63, 10 ** 60, 1e308, -0.0, "9999", "ｆａｔｅ", "\u202e9999",  # noqa: RUF001 (full-width letters on purpose)
                "\u0000", "\ud7ff", "a" * 300, "../../etc/passwd", "/etc/shadow", "${HOME}", "@MYSQL_PASSWORD@",
                "{{ .Values }}", "*alias", "&anchor", "!!python/object/apply:os.system", "- item", "key: value",
                "\t", "\n", "'", '"', [], {}, [None], {"password": "hunter2"}, {"": ""}, {"1": 1}]
-ODD_KEYS = ["", "id", "ID", "parites", "namepsace", "password", "token", "<<", "1", "spec", "metadata", "ｉｄ",
+ODD_KEYS = ["", "id", "ID", "parites", "namepsace", "password", "token", "<<", "1", "spec", "metadata", "ｉｄ",  # noqa: RUF001 (full-width on purpose)
             "a b", "a.b", "[0]", "\u202e"]
 # problems with the whole file or its top-level node, which have no field path
 DOCUMENT_LEVEL = re.compile(r"invalid YAML|YAML (aliases|anchors) are not allowed|nesting deeper|NUL byte|"

@@ -7,7 +7,6 @@ in-process build, which tests/test_emitter.py holds equal to kustomize for every
 from __future__ import annotations
 
 import re
-
 import subprocess
 from pathlib import Path
 
@@ -102,11 +101,14 @@ def test_bootstrap_job_streams_the_objects_into_the_master(built):
     pod = pod_spec(job)
     (apply,) = pod["containers"]
     assert not pod.get("initContainers")
-    assert apply["image"] == find(master, "Deployment", "kuscia-master")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert apply["image"] == \
+        find(master, "Deployment", "kuscia-master")["spec"]["template"]["spec"]["containers"][0]["image"]
     script = apply["command"][-1]
     assert "kubectl wait --namespace=kuscia-master --for=condition=Ready pod" in script
-    assert re.search(r"kubectl exec -i --namespace=kuscia-master deployment/kuscia-master --container=kuscia-master -- \\\n"
-                     r"\s+kubectl --kubeconfig=/home/kuscia/etc/kubeconfig apply -f - < /etc/kuscia-resources/resources.yaml",
+    assert re.search(r"kubectl exec -i --namespace=kuscia-master deployment/kuscia-master "
+                     r"--container=kuscia-master -- \\\n"
+                     r"\s+kubectl --kubeconfig=/home/kuscia/etc/kubeconfig apply -f - "
+                     r"< /etc/kuscia-resources/resources.yaml",
                      script), script
     (volume,) = [v for v in pod["volumes"] if "configMap" in v]
     assert volume["configMap"]["name"] == find(master, "ConfigMap", "kuscia-resources-")["metadata"]["name"]
@@ -168,7 +170,8 @@ def test_across_clusters_the_endpoints_are_used(tmp_path):
                                        "    endpoint: 10.0.0.1:31080\n")
     text = text.replace("    - id: alice\n", "    - id: alice\n      cluster: hq\n      endpoint: 10.0.0.2:31082\n"
                                             "      expose: {type: NodePort, nodePort: 31082}\n")
-    text = text.replace("    - id: bob\n", "    - id: bob\n      cluster: branch\n      endpoint: bob.example.org:31081\n"
+    text = text.replace("    - id: bob\n", "    - id: bob\n      cluster: branch\n"
+                                          "      endpoint: bob.example.org:31081\n"
                                           "      expose: {type: NodePort, nodePort: 31081}\n")
     spec = tmp_path / "federation.yaml"
     spec.write_text(text)
@@ -206,8 +209,8 @@ def test_secret_names_come_from_the_spec(built):
                for v in pod_spec(find(o, "Deployment", "kuscia-"))["volumes"] if "secret" in v}
     assert volumes == {"domain-key": "kuscia-alice-key", "datastore": "kuscia-master-datastore",
                        "deploy-token": "kuscia-deploy-token"}
-    master = {v["name"]: v["secret"] for v in pod_spec(find(overlay(built, "master"), "Deployment", "kuscia-"))["volumes"]
-              if "secret" in v}
+    master = {v["name"]: v["secret"]
+              for v in pod_spec(find(overlay(built, "master"), "Deployment", "kuscia-"))["volumes"] if "secret" in v}
     assert master["domain-key"]["secretName"] == "kuscia-master-key"
     assert master["datastore"]["items"] == [{"key": "datastoreEndpoint", "path": "datastoreEndpoint"}]
 
@@ -225,12 +228,14 @@ def run_init(tmp_path: Path, objects: list[dict], values: dict[str, str], env: d
         script = script.replace(path, str(tmp_path) + path)
     (tmp_path / "etc/kuscia").mkdir(parents=True)
     (tmp_path / "run/kuscia-conf").mkdir(parents=True)
-    (tmp_path / "etc/kuscia/kuscia.yaml").write_text(find(objects, "ConfigMap", "kuscia-config-")["data"]["kuscia.yaml"])
+    (tmp_path / "etc/kuscia/kuscia.yaml").write_text(
+        find(objects, "ConfigMap", "kuscia-config-")["data"]["kuscia.yaml"])
     for key, value in values.items():
         directory = tmp_path / "run/secrets/kuscia" / key.lower()
         directory.mkdir(parents=True)
         (directory / key).write_text(value + "\n")
-    result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **(env or {})})
+    result = subprocess.run(["sh", "-c", script], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", **(env or {})})
     return result, tmp_path / "run/kuscia-conf/kuscia.yaml"
 
 
@@ -348,17 +353,20 @@ def test_placement_and_resources_patch_the_domain_workloads(tmp_path):
     text = SPECS[EXAMPLE].read_text()
     text = text.replace("    datastore:", "    placement: {nodeSelector: {role: coordinator}}\n"
                         "    resources: {kuscia-master: {requests: {cpu: '2'}, limits: {memory: 8Gi}}}\n    datastore:")
-    text = text.replace("    - id: bob\n", "    - id: bob\n      placement: {tolerations: [{key: fl, operator: Exists}]}\n")
+    text = text.replace("    - id: bob\n",
+                        "    - id: bob\n      placement: {tolerations: [{key: fl, operator: Exists}]}\n")
     spec = tmp_path / "federation.yaml"
     spec.write_text(text)
     objects = api.build_objects(api.load(spec))
-    master = pod_spec(next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "kuscia-master"))
+    master = pod_spec(next(o for o in objects
+                           if o["kind"] == "Deployment" and o["metadata"]["name"] == "kuscia-master"))
     assert master["nodeSelector"] == {"role": "coordinator"}
     assert master["containers"][0]["resources"] == {"requests": {"cpu": "2", "memory": "2Gi"},
                                                     "limits": {"memory": "8Gi"}}
     bob = pod_spec(next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["namespace"] == "lite-bob"))
     assert bob["tolerations"] == [{"key": "fl", "operator": "Exists"}]
-    alice = pod_spec(next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["namespace"] == "lite-alice"))
+    alice = pod_spec(next(o for o in objects
+                          if o["kind"] == "Deployment" and o["metadata"]["namespace"] == "lite-alice"))
     assert "tolerations" not in alice and "nodeSelector" not in alice
 
 

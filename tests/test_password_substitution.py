@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from objects import WORKLOADS, generated, pod_spec
+from objects import WORKLOADS, pod_spec
 
 PLACEHOLDER = "@MYSQL_PASSWORD@"
 LOGIN = ("@FATEBOARD_USERNAME@", "@FATEBOARD_PASSWORD@")  # fateboard's, from its own Secret
@@ -209,9 +209,9 @@ def test_an_empty_fateboard_login_stops_the_container(party, tmp_path):
 
 
 def test_secrets_are_read_from_files_never_from_the_environment(party):
-    for pod, container in secret_users(party):
+    for _pod, container in secret_users(party):
         assert not [e for e in container.get("env", []) if "PASSWORD" in e["name"]], container["name"]
         assert "/run/secrets/" in container["command"][-1]
-    for pod, container in secret_users(party):
+    for pod, _container in secret_users(party):
         for volume in (v for v in pod["volumes"] if "secret" in v):
             assert volume["secret"]["defaultMode"] == 0o440

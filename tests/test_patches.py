@@ -47,7 +47,7 @@ def test_party_selector_reaches_every_workload_and_module_override_replaces_it(o
 
 
 def test_nodes_pin_and_spread_the_module(org_a):
-    nodemanager = [w for w in workloads(org_a, "fate-9999") if w["metadata"]["name"] == "nodemanager"][0]
+    nodemanager = next(w for w in workloads(org_a, "fate-9999") if w["metadata"]["name"] == "nodemanager")
     assert nodemanager["spec"]["replicas"] == 2
     affinity = pod_spec(nodemanager)["affinity"]
     terms = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
@@ -101,7 +101,8 @@ def test_ingress_hosts_class_and_tls(org_a, org_b):
     board = party["fateboard"]
     assert board["ingressClassName"] == "nginx"
     assert board["rules"][0]["host"] == "9999.fateboard.fate.org-a.example"
-    assert board["rules"][0]["http"]["paths"][0]["backend"] == {"service": {"name": "fateboard", "port": {"number": 8080}}}
+    assert board["rules"][0]["http"]["paths"][0]["backend"] == \
+        {"service": {"name": "fateboard", "port": {"number": 8080}}}
     assert board["tls"] == [{"hosts": ["9999.fateboard.fate.org-a.example"], "secretName": "fate-9999-tls"}]
     other = ingresses(org_b, "fate-10000")
     assert other["fateboard"]["rules"][0]["host"] == "board.org-b.example"

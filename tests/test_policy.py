@@ -17,8 +17,8 @@ import attrs
 import pytest
 
 from conftest import EXAMPLES, REPO, SPECS
-from objects import containers, pod_spec
 from kfplug import api
+from objects import containers, pod_spec
 
 NAME = "app.kubernetes.io/name"
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
@@ -42,7 +42,7 @@ class Pod:
     namespace: str | None  # None: outside the cluster
     labels: dict
     ip: str | None = None
-    namespace_labels: dict = {}
+    namespace_labels: dict = attrs.field(factory=dict)
 
 
 def cluster_builds(built, example):
@@ -78,8 +78,17 @@ def selects(selector: dict, labels: dict) -> bool:
         return False
     for expression in selector.get("matchExpressions", []):
         key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
-        ok = {"In": lambda: labels.get(key) in values, "NotIn": lambda: labels.get(key) not in values,
-              "Exists": lambda: key in labels, "DoesNotExist": lambda: key not in labels}[operator]()
+        match operator:
+            case "In":
+                ok = labels.get(key) in values
+            case "NotIn":
+                ok = labels.get(key) not in values
+            case "Exists":
+                ok = key in labels
+            case "DoesNotExist":
+                ok = key not in labels
+            case _:
+                raise KeyError(operator)
         if not ok:
             return False
     return True

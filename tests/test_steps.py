@@ -126,7 +126,8 @@ ROWS = [
                       memory: 1Gi
     """)),
     ("placement", placement.placement,
-     "modules: [mysql, osx]\nplacement: {nodeSelector: {disk: ssd}, modules: {osx: {nodes: [n1, n2]}}}\n", "", textwrap.dedent("""\
+     "modules: [mysql, osx]\nplacement: {nodeSelector: {disk: ssd}, modules: {osx: {nodes: [n1, n2]}}}\n", "",
+     textwrap.dedent("""\
         placement-mysql.yaml:
           apiVersion: apps/v1
           kind: StatefulSet
@@ -345,7 +346,8 @@ ROWS = [
                       port:
                         number: 8080
     """)),
-    ("exposure", exposure.exposure, "modules: [osx]\nexpose: {type: NodePort, nodePort: 30091}\n", "", textwrap.dedent("""\
+    ("exposure", exposure.exposure, "modules: [osx]\nexpose: {type: NodePort, nodePort: 30091}\n", "",
+     textwrap.dedent("""\
         exposure.yaml:
           apiVersion: v1
           kind: Service

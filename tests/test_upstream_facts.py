@@ -82,7 +82,8 @@ def test_fate_flow_2_gets_every_section_it_reads_without_a_default(built):
                                                ("1.11.2", "/data/projects/fate/conf")])
 def test_fateflow_writes_service_conf_where_its_release_reads_it(built, version, conf_dir):
     # 2.0.0: <fate_flow dir>/conf (FATE-Flow@v2.0.0 utils/file_utils.py); 1.11: $FATE_PROJECT_BASE/conf
-    assert re.search(rf"> {re.escape(conf_dir)}/service_conf\.yaml\b", script(party(built, version), "StatefulSet", "fateflow"))
+    assert re.search(rf"> {re.escape(conf_dir)}/service_conf\.yaml\b",
+                     script(party(built, version), "StatefulSet", "fateflow"))
 
 
 @pytest.mark.parametrize("version", sorted(PARTIES))

@@ -27,7 +27,8 @@ import attrs  # noqa: E402
 from kfplug.spec import model  # noqa: E402
 from kfplug.spec.structure import camel  # noqa: E402
 
-PRIMITIVES = {str: "string", int: "integer", bool: "boolean", float: "number", dict: "map", typing.Any: "any (the check decides)"}
+PRIMITIVES = {str: "string", int: "integer", bool: "boolean", float: "number", dict: "map",
+              typing.Any: "any (the check decides)"}
 
 
 def yaml_key(field: attrs.Attribute) -> str:

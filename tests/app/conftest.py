@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from conftest import require_tool
 from objects import find
 
-from .images import REPO, VENV
+from .images import VENV
 from .sandbox import MariaDB, Netns, Pod, Running, initialise_like_mysql_image, run
 
 HERE = Path(__file__).parent
@@ -38,7 +38,8 @@ def _missing() -> str | None:
             return f"{program} (tests/app/install.sh)"
     constraints = (HERE / "constraints-py38.txt").read_text()
     if not INSTALL_MARK.is_file() or INSTALL_MARK.read_text() != constraints:
-        return f"the FATE 2.0.0 Python 3.8 environment {VENV} as pinned in tests/app/constraints-py38.txt (tests/app/install.sh)"
+        return (f"the FATE 2.0.0 Python 3.8 environment {VENV} as pinned in tests/app/constraints-py38.txt "
+                "(tests/app/install.sh)")
     return None
 
 
@@ -78,7 +79,8 @@ class Party:
         """An HTTP request from inside the party's network, to a Service port at 127.0.0.1."""
         code = ("import sys, urllib.request, urllib.error\n"
                 "r = urllib.request.Request(sys.argv[1], method=sys.argv[2])\n"
-                "try:\n    resp = urllib.request.urlopen(r, timeout=float(sys.argv[3])); print(resp.status); print(resp.read().decode())\n"
+                "try:\n    resp = urllib.request.urlopen(r, timeout=float(sys.argv[3]));"
+                " print(resp.status); print(resp.read().decode())\n"
                 "except urllib.error.HTTPError as e:\n    print(e.code); print(e.read().decode())\n")
         result = run([*self.netns.prefix, sys.executable, "-c", code, f"http://127.0.0.1:{port}{path}", method,
                       str(timeout)], timeout=timeout + 10)
@@ -134,7 +136,7 @@ def parties(fate_installed, built, tmp_path_factory):
 
 
 class _NoImage:
-    env: dict = {}
+    env: ClassVar[dict] = {}
 
 
 _NO_IMAGE = _NoImage()

@@ -95,7 +95,8 @@ def _eggroll_layout(root: Path) -> None:
 FATEFLOW_200 = Image(
     name="federatedai/fateflow:2.0.0-release",
     env={**BASE_ENV, "FATE_PROJECT_BASE": "/data/projects/fate", "EGGROLL_HOME": "/data/projects/fate/eggroll",
-         "PYTHONPATH": "/data/projects/fate/fate/python:/data/projects/fate/fate_flow/python:/data/projects/fate/eggroll/python"},
+         "PYTHONPATH": "/data/projects/fate/fate/python:/data/projects/fate/fate_flow/python:"
+                       "/data/projects/fate/eggroll/python"},
     workdir="/data/projects/fate",
     layout=_fateflow_layout,
     binds={PYTHON_VENV: VENV},
@@ -104,7 +105,8 @@ FATEFLOW_200 = Image(
 EGGROLL_200 = Image(
     name="federatedai/eggroll:2.0.0-release",
     env={**BASE_ENV, "EGGROLL_HOME": "/data/projects/fate/eggroll/",
-         "PYTHONPATH": "/data/projects/fate/fate/python:/data/projects/fate/eggroll/python:/data/projects/fate/fate_flow/python"},
+         "PYTHONPATH": "/data/projects/fate/fate/python:/data/projects/fate/eggroll/python:"
+                       "/data/projects/fate/fate_flow/python"},
     workdir="/data/projects/fate/eggroll/",
     layout=_eggroll_layout,
     binds={PYTHON_VENV: VENV},
@@ -131,7 +133,8 @@ CLIENT_200 = Image(
     layout=_client_layout,
     binds={PYTHON_VENV: VENV},
 )
-CLIENT_INIT = "pipeline init --ip ${FATE_FLOW_IP} --port ${FATE_FLOW_PORT} && flow init --ip ${FATE_FLOW_IP} --port ${FATE_FLOW_PORT}"
+CLIENT_INIT = ("pipeline init --ip ${FATE_FLOW_IP} --port ${FATE_FLOW_PORT}"
+               " && flow init --ip ${FATE_FLOW_IP} --port ${FATE_FLOW_PORT}")
 
 # Not osx: a Python stand-in for its routing (osx_standin.py), in an image with only the venv.
 OSX_STANDIN = Image(

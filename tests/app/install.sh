@@ -1,28 +1,31 @@
 #!/usr/bin/env bash
 # Installs what tests/app (pytest marker `app`) needs, pinned; does nothing when it is all there.
-#   - Debian's MariaDB server and client (the mysql pods' stand-in), at the versions below;
-#   - a Python 3.8 venv, .venv-fate200 (git-ignored), with fate-flow 2.0.0, fate-client 2.0.0 and
-#     eggroll[full] 3.0.0 and every dependency as pinned in tests/app/constraints-py38.txt;
-#   - the pyfate 2.0.0 wheel (FATE's `fate` package, unpacked into the image tree by the tests,
+# The versions are in versions.env at the top of the repository (MARIADB_DEBIAN_VERSION, PYTHON38_VERSION,
+# FATE_FLOW_VERSION, FATE_CLIENT_VERSION, EGGROLL_VERSION, PYFATE_VERSION, PYFATE_SHA256):
+#   - Debian's MariaDB server and client (the mysql pods' stand-in), and the packages below it needs;
+#   - a Python 3.8 venv, .venv-fate200 (git-ignored), with fate-flow, fate-client and eggroll[full]
+#     and every dependency as pinned in tests/app/constraints-py38.txt;
+#   - the pyfate wheel (FATE's `fate` package, unpacked into the image tree by the tests,
 #     without its dependencies such as torch), checked against its sha256.
 # Needs root (apt-get; the tests use network, mount and PID namespaces) and Python 3.8
-# (KFPLUG_PYTHON38, default the pyenv 3.8.18 of this machine kind).
+# (KFPLUG_PYTHON38, default the pyenv build of PYTHON38_VERSION of this machine kind).
 # Exits non-zero with the reason when something cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=../../versions.env
+. ./versions.env
 
 VENV="${KFPLUG_FATE_VENV:-$PWD/.venv-fate200}"
-PYTHON38="${KFPLUG_PYTHON38:-/root/.pyenv/versions/3.8.18/bin/python3.8}"
+PYTHON38="${KFPLUG_PYTHON38:-/root/.pyenv/versions/$PYTHON38_VERSION/bin/python3.8}"
 CONSTRAINTS="$PWD/tests/app/constraints-py38.txt"
 MARK="$VENV/.kfplug-app-installed"
-PYFATE_WHEEL=pyfate-2.0.0-py3-none-any.whl
-PYFATE_SHA256=188e3a1398aed6d602983365236d38d1a4739bfb6413b6ad52db2998334dc829
+PYFATE_WHEEL=pyfate-$PYFATE_VERSION-py3-none-any.whl
 DEBIAN_PACKAGES=(
-  mariadb-server-core=1:10.11.19-0+deb12u1
-  mariadb-client-core=1:10.11.19-0+deb12u1
-  mariadb-client=1:10.11.19-0+deb12u1
-  mariadb-common=1:10.11.19-0+deb12u1
-  libmariadb3=1:10.11.19-0+deb12u1
+  mariadb-server-core="$MARIADB_DEBIAN_VERSION"
+  mariadb-client-core="$MARIADB_DEBIAN_VERSION"
+  mariadb-client="$MARIADB_DEBIAN_VERSION"
+  mariadb-common="$MARIADB_DEBIAN_VERSION"
+  libmariadb3="$MARIADB_DEBIAN_VERSION"
   mysql-common=5.8+1.1.0
   libaio1=0.3.113-4
   liburing2=2.3-3
@@ -47,7 +50,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   for spec in "${missing[@]}"; do
     package=${spec%%=*} version=${spec#*=}
     apt-cache madison "$package" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$version" \
-      || die "Debian no longer offers $package $version (apt-cache madison $package); update the pin in tests/app/install.sh"
+      || die "Debian no longer offers $package $version (apt-cache madison $package); update the pin in versions.env or tests/app/install.sh"
   done
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
@@ -68,12 +71,14 @@ rm -rf "$VENV"
 "$PYTHON38" -m venv "$VENV" || die "could not create the venv $VENV"
 # PIP_CONSTRAINT also pins setuptools and wheel in the isolated environments that build sdists
 export PIP_CONSTRAINT="$CONSTRAINTS" PIP_DISABLE_PIP_VERSION_CHECK=1
-"$VENV/bin/pip" install --quiet --no-cache-dir fate-flow==2.0.0 fate-client==2.0.0 "eggroll[full]==3.0.0" \
+"$VENV/bin/pip" install --quiet --no-cache-dir "fate-flow==$FATE_FLOW_VERSION" "fate-client==$FATE_CLIENT_VERSION" \
+  "eggroll[full]==$EGGROLL_VERSION" \
   || die "pip install into $VENV failed"
 "$VENV/bin/pip" check || die "the venv's requirements are inconsistent"
 unpinned=$("$VENV/bin/pip" freeze | grep -vixFf <(grep -v '^#' "$CONSTRAINTS") || true)
 [ -z "$unpinned" ] || die "installed but not pinned in tests/app/constraints-py38.txt: $unpinned"
 mkdir -p "$VENV/wheels"
-"$VENV/bin/pip" download --quiet --no-cache-dir --no-deps pyfate==2.0.0 -d "$VENV/wheels" || die "pip download pyfate==2.0.0 failed"
+"$VENV/bin/pip" download --quiet --no-cache-dir --no-deps "pyfate==$PYFATE_VERSION" -d "$VENV/wheels" \
+  || die "pip download pyfate==$PYFATE_VERSION failed"
 echo "$PYFATE_SHA256  $VENV/wheels/$PYFATE_WHEEL" | sha256sum -c --quiet - || die "$PYFATE_WHEEL does not have the pinned sha256"
 cp "$CONSTRAINTS" "$MARK"

@@ -84,6 +84,11 @@ def load(path):
     return report
 
 
+def _read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
 def egg_pair(path, wait):
     filepath = bootstrap_property(path, "eggroll.resourcemanager.bootstrap.egg_pair.filepath")
     pythonpath = bootstrap_property(path, "eggroll.resourcemanager.bootstrap.egg_pair.pythonpath")
@@ -104,11 +109,11 @@ def egg_pair(path, wait):
             from eggroll.config import load_config
 
             logs = os.path.join(str(load_config(os.path.realpath(path)).eggroll.logs.dir), session, "eggs", "LOG")
-            if os.path.exists(logs) and "egg_pair started at port=" in open(logs).read():
+            if os.path.exists(logs) and "egg_pair started at port=" in _read(logs):
                 break
         except Exception:
             pass
-    report["served"] = bool(logs and os.path.exists(logs) and "egg_pair started at port=" in open(logs).read())
+    report["served"] = bool(logs and os.path.exists(logs) and "egg_pair started at port=" in _read(logs))
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -118,7 +123,7 @@ def egg_pair(path, wait):
     output = process.communicate()[0]
     report["returncode"] = process.returncode
     report["output"] = output[-4000:]
-    report["log"] = open(logs).read()[-4000:] if logs and os.path.exists(logs) else None
+    report["log"] = _read(logs)[-4000:] if logs and os.path.exists(logs) else None
     return report
 
 

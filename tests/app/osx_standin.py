@@ -18,7 +18,6 @@ from concurrent import futures
 from pathlib import Path
 
 import grpc
-
 from fate_flow.proto.rollsite import proxy_pb2_grpc
 
 

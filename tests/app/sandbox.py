@@ -28,9 +28,9 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from objects import containers, pod_spec
 
@@ -46,7 +46,8 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def checked(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     result = run(command, **kwargs)
-    assert result.returncode == 0, f"{shlex.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, \
+        f"{shlex.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -70,7 +71,8 @@ def hosts_file(namespace: str, services: list[str]) -> str:
     """The pod's /etc/hosts: every Service of its own party at 127.0.0.1, by every name cluster DNS gives it."""
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
     for service in sorted(services):
-        names = [service, f"{service}.{namespace}", f"{service}.{namespace}.svc", f"{service}.{namespace}.{SERVICE_DOMAIN}"]
+        names = [service, f"{service}.{namespace}", f"{service}.{namespace}.svc",
+                 f"{service}.{namespace}.{SERVICE_DOMAIN}"]
         lines.append("127.0.0.1\t" + " ".join(names))
     return "\n".join(lines) + "\n"
 
@@ -101,7 +103,8 @@ class MariaDB:
 
     def sql(self, statements: str, database: str | None = None, user: str = "root",
             password: str | None = None, check: bool = True) -> list[list[str]] | subprocess.CompletedProcess:
-        """Runs statements with the mariadb client over the socket; the rows, tab-split (or the result if check=False)."""
+        """Runs statements with the mariadb client over the socket; the rows, tab-split (or the result if
+        check=False)."""
         command = ["mariadb", "--no-defaults", f"--socket={self.socket}", f"--user={user}", "--batch",
                    "--skip-column-names", "--raw", "--comments"]
         if password is not None:
@@ -222,10 +225,12 @@ class Pod:
         if "emptyDir" in volume:
             return self._directory(volume["name"], 0o2777 if self._fs_group() is not None else 0o777)
         if "configMap" in volume:
-            source, default_mode = self._config_data(volume["configMap"]["name"]), volume["configMap"].get("defaultMode", 0o644)
+            source = self._config_data(volume["configMap"]["name"])
+            default_mode = volume["configMap"].get("defaultMode", 0o644)
             items = volume["configMap"].get("items")
         elif "secret" in volume:
-            source, default_mode = self._secret_data(volume["secret"]["secretName"]), volume["secret"].get("defaultMode", 0o644)
+            source = self._secret_data(volume["secret"]["secretName"])
+            default_mode = volume["secret"].get("defaultMode", 0o644)
             items = volume["secret"].get("items")
         else:
             raise AssertionError(f"volume {volume['name']}: no stand-in for {sorted(volume)}")
@@ -267,9 +272,9 @@ class Pod:
         best = None
         for mount in self.mounts(self.container(container_name)):
             target = mount.target.rstrip("/")
-            if path == target or path.startswith(target + "/"):
-                if best is None or len(target) > len(best.target.rstrip("/")):
-                    best = mount
+            on_it = path == target or path.startswith(target + "/")
+            if on_it and (best is None or len(target) > len(best.target.rstrip("/"))):
+                best = mount
         assert best is not None, f"{path} is on no volume of {container_name}"
         return best.source / os.path.relpath(path, best.target)
 
@@ -328,7 +333,8 @@ class Pod:
         lines = ["set -eu",
                  f"mount -t tmpfs tmpfs {q(str(work / 'overlay'))}",
                  f"mkdir {q(str(work / 'overlay/upper'))} {q(str(work / 'overlay/work'))}",
-                 f"mount -t overlay overlay -o lowerdir=/,upperdir={work / 'overlay/upper'},workdir={work / 'overlay/work'} {q(str(root))}",
+                 f"mount -t overlay overlay -o lowerdir=/,upperdir={work / 'overlay/upper'},"
+                 f"workdir={work / 'overlay/work'} {q(str(root))}",
                  f"mount -t proc proc {q(str(root / 'proc'))}",
                  f"mount --rbind /dev {q(str(root / 'dev'))}",
                  f"mount --rbind /sys {q(str(root / 'sys'))}",
@@ -391,7 +397,7 @@ class Pod:
         script, _ = self.script(container_name, image, **kwargs)
         return run(self._wrap(script), timeout=timeout)
 
-    def start(self, container_name: str, image: Image, **kwargs) -> "Running":
+    def start(self, container_name: str, image: Image, **kwargs) -> Running:
         script, _ = self.script(container_name, image, **kwargs)
         log = script.parent / "output.log"
         handle = log.open("w")

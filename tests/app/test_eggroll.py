@@ -53,7 +53,7 @@ def test_eggroll_loads_the_file_handed_to_nodemanager(nodemanager):
 
 
 def test_egg_pair_keys_resolve(nodemanager):
-    state, pod, result = nodemanager
+    state, _pod, _result = nodemanager
     config = config_values(nodemanager)
     values = config["values"]
     assert os.path.isabs(str(values.get("eggroll.data.dir"))), \

@@ -29,7 +29,8 @@ def running(flow: FateFlow) -> None:
 
 @pytest.mark.parametrize("party", PARTIES)
 def test_fateflow_comes_up_on_the_party_mysql(fateflows, party):
-    """FATE-Flow serves on 9380 and has made its t_* tables in the database of the rendered service_conf (not sqlite)."""
+    """FATE-Flow serves on 9380 and has made its t_* tables in the database of the rendered service_conf
+    (not sqlite)."""
     flow = fateflows(party)
     running(flow)
     database = flow.party.mysql_env["MYSQL_DATABASE"]
@@ -63,10 +64,12 @@ def test_fateflow_registers_eggroll_at_the_clustermanager_service(fateflows, par
                              database=flow.party.mysql_env["MYSQL_DATABASE"])
     assert len(rows) == 1, f"FATE-Flow registered no eggroll computing engine: {rows}"
     config, cores = json.loads(rows[0][0]), int(rows[0][1])
-    service = [o for o in flow.party.objects if o["kind"] == "Service" and o["metadata"]["name"] == "clustermanager"][0]
+    service = next(o for o in flow.party.objects
+                   if o["kind"] == "Service" and o["metadata"]["name"] == "clustermanager")
     assert config.get("host") == "clustermanager" and config.get("port") == service["spec"]["ports"][0]["port"], \
         f"eggroll engine config {config} does not name clustermanager:{service['spec']['ports'][0]['port']}"
-    assert cores > 0 and int(config.get("nodes") or 0) > 0, f"eggroll engine registered with {cores} cores, config {config}"
+    assert cores > 0 and int(config.get("nodes") or 0) > 0, \
+        f"eggroll engine registered with {cores} cores, config {config}"
 
 
 def test_client_pod_initialises_the_flow_cli(parties, fateflows):
@@ -146,5 +149,5 @@ def test_record_what_server_query_all_discloses(fateflows, record_property):
     record_property("server_query_all_discloses_mysql_password", exposed)
     if exposed:
         warnings.warn(f"FATE-Flow {flow.party.party}: unauthenticated GET /v2/server/query/all ({status}) returns "
-                      f"the MySQL password of the rendered service_conf")
+                      f"the MySQL password of the rendered service_conf", stacklevel=1)
     print(f"GET /v2/server/query/all -> {status}; discloses the MySQL password: {exposed}\n{body[:2000]}")

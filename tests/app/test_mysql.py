@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.app, pytest.mark.tools]
 # example, party, the release's eggroll schema: (upstream tarball, path inside it)
 CASES = {
     "2.0.0": ("two-party", "9999", "eggroll-fate-v2.0.0", "conf/create-eggroll-meta-tables.sql"),
-    "1.11.2": ("exchange-star", "9999", "eggroll-fate-v1.11.2", "jvm/core/main/resources/create-eggroll-meta-tables.sql"),
+    "1.11.2": ("exchange-star", "9999", "eggroll-fate-v1.11.2",
+               "jvm/core/main/resources/create-eggroll-meta-tables.sql"),
 }
 SCRATCH = "upstream_eggroll_meta"
 

@@ -81,7 +81,7 @@ class Federation:
         self.kubectl.run("apply", "--server-side", "--field-manager=kubectl-namespaces", "-f", "-",
                          stdin=dump(namespaces))
         out = ""
-        for applyset, members in zip(reversed(self.applysets(cluster)), (rest, namespaces)):
+        for applyset, members in zip(reversed(self.applysets(cluster)), (rest, namespaces), strict=False):
             out += self.kubectl.run("apply", "--server-side", "--prune",
                                     f"--applyset=applysets.{APPLYSET_GROUP}/{applyset}",
                                     "-f", "-", stdin=dump(members)).stdout

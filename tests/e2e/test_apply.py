@@ -45,7 +45,8 @@ def differences(expected, actual, path: str = "") -> list[str]:
     if isinstance(expected, dict) and isinstance(actual, dict):
         return [d for k, v in expected.items() for d in differences(v, actual.get(k, MISSING), f"{path}.{k}")]
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in differences(e, a, f"{path}[{i}]")]
+        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+                for d in differences(e, a, f"{path}[{i}]")]
     if expected == actual or (actual is MISSING and expected in ("", [], {})):  # the server omits empty values
         return []
     return [f"{path}: built {expected!r}, server has {'nothing' if actual is MISSING else repr(actual)}"]
@@ -85,7 +86,7 @@ def test_every_rendered_object_is_on_the_server(federation, kubectl):
     for cluster, objects in federation.clusters.items():
         server = kubectl.get(objects)
         assert [key(o) for o in server] == [key(o) for o in objects]
-        for built_obj, server_obj in zip(objects, server):
+        for built_obj, server_obj in zip(objects, server, strict=True):
             assert differences(canonical_secret(built_obj), server_obj) == [], f"{cluster}: {key(built_obj)}"
 
 
@@ -175,7 +176,8 @@ def test_controllers_make_pods_and_claims_as_rendered(federation, kubectl):
                 if volumes.get(volume, {}).get("persistentVolumeClaim", {}).get("claimName") != name or not claim:
                     problems.append(f"{where}: pod {pod['metadata']['name']} has no claim {name}")
                 else:
-                    problems += [f"{where}: claim {name}{d}" for d in differences(claim_template["spec"], claim["spec"])]
+                    problems += [f"{where}: claim {name}{d}"
+                                 for d in differences(claim_template["spec"], claim["spec"])]
     assert problems == []
 
 
