@@ -107,3 +107,13 @@ def test_function_starts_without_the_compiler():
     loaded = result.stderr.strip().splitlines()[-1]
     assert "'kfplug.compile'" not in loaded and "'attrs'" not in loaded, loaded
     assert "found 0" in result.stdout  # it did run: the FederationBuild found no Federation
+
+
+def test_every_package_ships():
+    """setuptools lists kfplug's packages by name (the bases are mapped in from bases/): a package
+    missing from pyproject.toml would be missing from the wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    present = {".".join(("kfplug", *p.parent.relative_to(PACKAGE).parts)) for p in PACKAGE.rglob("__init__.py")}
+    assert present <= listed, f"add to [tool.setuptools] packages: {sorted(present - listed)}"
