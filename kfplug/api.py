@@ -93,6 +93,14 @@ def init_secrets(out: str | Path) -> list[Path]:
     return _init(Path(out))
 
 
+def schema() -> str:
+    """The JSON Schema (draft 2020-12) of a Federation document, generated from the model, as JSON text
+    (sorted keys: the same on every run). For editors; `read` stays the authority."""
+    from .schema import render as render_schema
+
+    return render_schema()
+
+
 def build_objects(federation: Federation, names: list[str] | None = None) -> list[dict[str, Any]]:
     """The objects `kustomize build` of the rendered overlays gives, for the selected overlays.
     Raises SpecError for an overlay that generates Secrets from files (which this build cannot read)."""

@@ -66,6 +66,12 @@ def validate(spec: Path) -> None:
     click.echo(f"{spec}: ok")
 
 
+@main.command()
+def schema() -> None:
+    """Print the FederationSpec's JSON Schema, for editors (`validate` stays the authority)."""
+    click.echo(api.schema(), nl=False)
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def fn(args: tuple[str, ...]) -> None:

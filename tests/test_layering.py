@@ -1,4 +1,4 @@
-"""Imports flow one way: cli/krm -> api -> emit -> runtimes -> compile -> plan -> spec -> runtime -> catalog
+"""Imports flow one way: cli/krm -> api -> schema -> emit -> runtimes -> compile -> plan -> spec -> runtime -> catalog
 -> yaml -> diagnostics; and the generic code reaches a runtime only through the registry."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "kfplug"
 # A layer may import only layers ranked after it; `kfplug fn` in the CLI hands over to krm. Imports
 # made only for type checking (under `if TYPE_CHECKING:`) do not count: they run nothing.
-RANK = {"cli": 0, "krm": 0.5, "plugin": 0.5, "api": 1, "emit": 2, "runtimes": 2.5, "compile": 3, "plan": 4,
-        "spec": 5, "runtime": 6, "catalog": 6.5, "yamlread": 7, "yamlwrite": 7, "diagnostics": 8}
+RANK = {"cli": 0, "krm": 0.5, "plugin": 0.5, "api": 1, "schema": 1.6, "emit": 2, "runtimes": 2.5, "compile": 3,
+        "plan": 4, "spec": 5, "runtime": 6, "catalog": 6.5, "yamlread": 7, "yamlwrite": 7, "diagnostics": 8}
 HEAVY = {"deepdiff", "click"}
 
 

@@ -25,46 +25,10 @@ sys.path.insert(0, str(REPO))
 import attrs  # noqa: E402
 
 from kfplug.spec import model  # noqa: E402
-from kfplug.spec.structure import camel  # noqa: E402
+from kfplug.spec.walk import classes, hints, nested, value_types, yaml_key  # noqa: E402
 
 PRIMITIVES = {str: "string", int: "integer", bool: "boolean", float: "number", dict: "map",
               typing.Any: "any (the check decides)"}
-
-
-def yaml_key(field: attrs.Attribute) -> str:
-    return field.metadata.get("key") or camel(field.name)
-
-
-def hints(cls) -> dict:
-    return typing.get_type_hints(cls, include_extras=True)
-
-
-def value_type_names() -> dict:
-    """Named value types (`Quantity = Annotated[...]`) as the model module sees them -> their names."""
-    return {value: name for name, value in sorted(vars(model).items())
-            if typing.get_origin(value) is typing.Annotated and not name.startswith("_")}
-
-
-def classes(root) -> list:
-    """Every attrs class reachable from `root`, breadth first, each once."""
-    found, queue = [], [root]
-    while queue:
-        cls = queue.pop(0)
-        if cls in found:
-            continue
-        found.append(cls)
-        for field in attrs.fields(cls):
-            queue.extend(nested(hints(cls)[field.name]))
-    return found
-
-
-def nested(tp) -> list:
-    """The attrs classes inside a type hint, in order."""
-    if attrs.has(tp):
-        return [tp]
-    if typing.get_origin(tp) is typing.Annotated:
-        return nested(typing.get_args(tp)[0])
-    return [cls for arg in typing.get_args(tp) for cls in nested(arg)]
 
 
 def describe(tp, names: dict) -> str:
@@ -137,7 +101,7 @@ def value_types_section(names: dict) -> list[str]:
 
 
 def render() -> str:
-    names = value_type_names()
+    names = value_types()
     found = classes(model.Federation)
     used = users(found)
     lines = [
