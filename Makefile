@@ -22,6 +22,8 @@ TOOLS := $(abspath .tools/bin)
 KUSTOMIZE := $(TOOLS)/kustomize
 FLUXBUILD := $(TOOLS)/fluxbuild
 COREDNSCHECK := $(TOOLS)/corednscheck
+SOPS := $(TOOLS)/sops
+AGE_KEYGEN := $(TOOLS)/age-keygen
 UV := .tools/uv-$(UV_VERSION)/bin/uv
 
 .PHONY: demo test lint install lock tools k8s app
@@ -62,7 +64,7 @@ $(UV):
 	$(PYTHON) -m venv .tools/uv-$(UV_VERSION)
 	.tools/uv-$(UV_VERSION)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
-tools: $(KUSTOMIZE) $(FLUXBUILD) $(COREDNSCHECK) k8s
+tools: $(KUSTOMIZE) $(FLUXBUILD) $(COREDNSCHECK) $(SOPS) $(AGE_KEYGEN) k8s
 
 # tests/app: MariaDB from Debian and a Python 3.8 venv with FATE-Flow, FATE-Client and eggroll (versions.env)
 app:
@@ -76,6 +78,16 @@ k8s:
 $(KUSTOMIZE): versions.env
 	GOBIN=$(TOOLS) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	test "$$($(KUSTOMIZE) version)" = $(KUSTOMIZE_VERSION)
+	touch $@
+
+# SOPS and age-keygen for tests/test_gitops.py (SOPS_VERSION, AGE_VERSION); rebuilt when versions.env changes
+$(SOPS): versions.env
+	GOBIN=$(TOOLS) go install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
+	$(SOPS) --version --disable-version-check | grep -q "sops $(SOPS_VERSION:v%=%)"
+	touch $@
+
+$(AGE_KEYGEN): versions.env
+	GOBIN=$(TOOLS) go install filippo.io/age/cmd/age-keygen@$(AGE_VERSION)
 	touch $@
 
 # Flux's kustomize-controller build (fluxcd/pkg/kustomize, pinned in tools/fluxbuild/go.mod) for tests/test_flux.py

@@ -86,6 +86,12 @@ def drift(spec_file: str | Path, out: str | Path) -> str:
     return diff_tree(tree_files(plan(load(spec_file))), Path(out))
 
 
+def images(federation: Federation) -> list[str]:
+    """Every image reference the federation's pods use (after spec.images.registry), sorted."""
+    return sorted({f"{image.new_name}:{image.new_tag}" for overlay in plan(federation).overlays
+                   for image in overlay.images})
+
+
 def init_secrets(out: str | Path) -> list[Path]:
     """Write random values for every secret file a rendered tree expects."""
     from .emit.secrets import init_secrets as _init

@@ -89,9 +89,27 @@ def secrets() -> None:
 @secrets.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
 def secrets_init(directory: Path) -> None:
-    """Create DIRECTORY/overlays/*/secrets/*.env with random values where missing (mode 0600)."""
-    for path in api.init_secrets(directory):
-        click.echo(f"wrote {path}")
+    """Create DIRECTORY/overlays/*/secrets/*.env with random values where missing (mode 0600); for a tree
+    that keeps its Secrets in Git (spec.gitops.sops), *.sops.yaml encrypted with sops instead."""
+    from .emit.write import OutputError
+
+    try:
+        for path in api.init_secrets(directory):
+            click.echo(f"wrote {path}")
+    except OutputError as error:
+        _fail(error)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+def images(spec: Path) -> None:
+    """Print every image SPEC's federation pulls, one per line (to mirror a registry before an offline install)."""
+    try:
+        federation, _ = api.read(spec)
+    except SpecError as error:
+        _fail(error)
+    for image in api.images(federation):
+        click.echo(image)
 
 
 @main.command("install-plugin")

@@ -40,6 +40,11 @@ class SecretGen:
     def env_file(self) -> str:
         return f"secrets/{self.name}.env"
 
+    @property
+    def sops_file(self) -> str:
+        """The SOPS-encrypted Secret manifest that stands for the env file when secrets live in Git."""
+        return f"secrets/{self.name}.sops.yaml"
+
 
 @attrs.frozen
 class Patch:
@@ -81,6 +86,8 @@ class Plan:
     runtime: str
     overlays: tuple[Overlay, ...]
     clusters: dict[str, tuple[str, ...]]  # cluster name -> overlay names
+    reconcilers: tuple[Resource, ...] = ()  # Flux and Argo CD objects, by their path in the tree
+    sops_age: tuple[str, ...] = ()  # generated Secrets are SOPS-encrypted files for these age recipients
 
     @property
     def bases(self) -> tuple[str, ...]:

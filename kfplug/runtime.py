@@ -56,6 +56,10 @@ class Runtime(abc.ABC):
         """The members whose routers this member's router dials (and is dialled by)."""
         return ()
 
+    def depends_on(self, member: Member, everyone: Sequence[Member]) -> tuple[Member, ...]:
+        """The members that must be up before this one is deployed (a reconciler's dependsOn)."""
+        return ()
+
     @abc.abstractmethod
     def steps(self, ctx: PartyContext) -> Sequence[Step]:
         """The compile steps of one member's overlay; each yields the parts it adds."""

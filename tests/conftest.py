@@ -7,8 +7,10 @@ On a developer machine a missing tool skips its tests with the reason; in CI
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,54 @@ def kustomize() -> str:
     return require_tool(kustomize_binary(), "standalone kustomize")
 
 
+def tool_binary(name: str) -> str | None:
+    path = REPO / ".tools/bin" / name
+    return str(path) if path.is_file() else shutil.which(name)
+
+
+@dataclass(frozen=True)
+class AgeKey:
+    """A throw-away age key for the tests, and the sops that uses it."""
+    sops: str
+    key_file: Path
+    recipient: str
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KFPLUG_SOPS": self.sops, "SOPS_AGE_KEY_FILE": str(self.key_file)}
+
+    def decrypt(self, path: Path, *, ignore_mac: bool = False) -> str:
+        """`path` decrypted by sops (with ignore_mac, as Flux decrypts a Secret kustomize has changed)."""
+        command = [self.sops, "--decrypt", *(["--ignore-mac"] if ignore_mac else []), "--input-type", "yaml",
+                   "--output-type", "yaml", str(path)]
+        result = subprocess.run(command, capture_output=True, text=True, env=self.env(), timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+@pytest.fixture(scope="session")
+def age_key(tmp_path_factory) -> AgeKey:
+    sops = require_tool(tool_binary("sops"), "sops")
+    keygen = require_tool(tool_binary("age-keygen"), "age-keygen")
+    key_file = tmp_path_factory.mktemp("age") / "key.txt"
+    subprocess.run([keygen, "-o", str(key_file)], check=True, capture_output=True)
+    recipient = next(line.split(": ", 1)[1] for line in key_file.read_text().splitlines()
+                     if line.startswith("# public key: "))
+    return AgeKey(sops, key_file, recipient)
+
+
+def init_secrets_for_test(root: Path, key: AgeKey) -> None:
+    """`kfplug secrets init`, with a tree that keeps its Secrets in Git encrypted for the test key
+    (its own recipients have no private key here)."""
+    config = root / ".sops.yaml"
+    config.write_text(re.sub(r"age: .*", f"age: {key.recipient}", config.read_text()))
+    previous = os.environ.get("KFPLUG_SOPS")
+    os.environ["KFPLUG_SOPS"] = key.sops
+    try:
+        api.init_secrets(root)
+    finally:
+        os.environ.pop("KFPLUG_SOPS") if previous is None else os.environ.update(KFPLUG_SOPS=previous)
+
+
 def build(command: list[str], directory: Path) -> str:
     result = subprocess.run([*command, str(directory)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"{' '.join(command)} {directory} failed:\n{result.stderr}"
@@ -73,13 +123,20 @@ def build(command: list[str], directory: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory) -> dict[str, Path]:
-    """Every example rendered once per session, with its secret files initialised."""
+def rendered(request, tmp_path_factory) -> dict[str, Path]:
+    """Every example rendered once per session, with its secret files initialised. A tree that keeps its
+    Secrets in Git gets them encrypted for a test key and then decrypted in place: what Flux applies."""
     out = {}
     for example, spec in SPECS.items():
         target = tmp_path_factory.mktemp("render") / example
         api.render(spec, target)
-        api.init_secrets(target)
+        if (target / ".sops.yaml").is_file():
+            key = request.getfixturevalue("age_key")
+            init_secrets_for_test(target, key)
+            for encrypted in sorted(target.glob("overlays/*/secrets/*.sops.yaml")):
+                encrypted.write_text(key.decrypt(encrypted))
+        else:
+            api.init_secrets(target)
         out[example] = target
     return out
 

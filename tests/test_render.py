@@ -106,10 +106,10 @@ GOLDEN = REPO / "tests" / "golden"
 
 
 def golden_files(out: Path) -> dict[str, bytes]:
-    """What a render writes and a reviewer reads: overlays/ and clusters/, secret files only as their
-    .example templates; bases/ is checked against the repository's own instead."""
-    return {k: v for k, v in files_of(out).items() if k.startswith(("overlays/", "clusters/"))
-            and ("/secrets/" not in k or k.endswith(".example"))}
+    """What a render writes and a reviewer reads: overlays/, clusters/, deploy/ and .sops.yaml, secret files
+    only as their .example templates; bases/ is checked against the repository's own instead."""
+    return {k: v for k, v in files_of(out).items() if (k.startswith(("overlays/", "clusters/", "deploy/"))
+            or k == ".sops.yaml") and ("/secrets/" not in k or k.endswith(".example"))}
 
 
 @pytest.mark.parametrize("example", list(SPECS))

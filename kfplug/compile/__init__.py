@@ -11,7 +11,7 @@ from ..plan import MANAGED_BY, PART_OF, PARTY, ConfigMapGen, Overlay, Patch, Pla
 from ..runtime import find
 from ..spec.members import members
 from ..spec.model import Federation
-from . import frame
+from . import frame, gitops
 from .context import PartyContext, plan_of
 
 
@@ -24,7 +24,7 @@ def compile_plan(federation: Federation) -> Plan:
     overlays = [overlay(PartyContext(federation, runtime, release, member, runtime.modules_of(member, release),
                                      runtime.neighbours(member, everyone)))
                 for member in everyone]
-    return plan_of(federation, runtime, overlays)
+    return plan_of(federation, runtime, overlays, gitops.reconcilers(federation, runtime, everyone))
 
 
 def overlay(ctx: PartyContext) -> Overlay:

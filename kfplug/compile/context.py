@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from ..catalog import Module, Release
-from ..plan import Overlay, Patch, Plan
+from ..plan import Overlay, Patch, Plan, Resource
 from ..runtime import Runtime
 from ..spec.members import Member
 from ..spec.model import Federation, Party, Spec
@@ -59,10 +59,13 @@ def workload_patch(file: str, module: Module, *, pod: dict[str, Any] | None = No
     return Patch(file, module.kind, module.name, body)
 
 
-def plan_of(federation: Federation, runtime: Runtime, overlays: list[Overlay]) -> Plan:
+def plan_of(federation: Federation, runtime: Runtime, overlays: list[Overlay],
+            reconcilers: tuple[Resource, ...] = ()) -> Plan:
     """The plan of these overlays, with each cluster's overlays in spec order."""
     by_cluster: dict[str, list[str]] = {}
     for overlay in overlays:
         by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
     clusters = {c.name: tuple(by_cluster[c.name]) for c in federation.spec.clusters or () if c.name in by_cluster}
-    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters)
+    gitops = federation.spec.gitops
+    sops_age = gitops.sops.age if gitops and gitops.sops else ()
+    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters, reconcilers, sops_age)

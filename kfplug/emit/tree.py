@@ -1,4 +1,5 @@
-"""Plan -> the files of a kustomize tree: bases/, overlays/<party>/, clusters/<cluster>/."""
+"""Plan -> the files of a kustomize tree: bases/, overlays/<party>/, clusters/<cluster>/ and, when the
+spec says how Git deploys it, deploy/flux/<cluster>/ and deploy/argocd/<cluster>/."""
 
 from __future__ import annotations
 
@@ -16,33 +17,58 @@ GITIGNORE = ("# secret material written by `kfplug secrets init`; never commit i
 
 def tree_files(plan: Plan) -> dict[str, str]:
     files = {MARKER: HEADER, ".gitignore": GITIGNORE}
+    if plan.sops_age:
+        files[".sops.yaml"] = sops_config(plan.sops_age)
     for base in plan.bases:
         files.update({f"bases/{path}": text for path, text in base_files(base).items()})
     for overlay in plan.overlays:
-        files.update(overlay_files(overlay, bases_prefix="../../bases"))
+        files.update(overlay_files(overlay, bases_prefix="../../bases", encrypted=bool(plan.sops_age)))
     for cluster, names in plan.clusters.items():
         kustomization = _kustomization()
         kustomization["resources"] = [f"../../overlays/{name}" for name in names]
         files[f"clusters/{cluster}/kustomization.yaml"] = HEADER + dump(kustomization)
+    files.update(_reconciler_files(plan))
     return files
 
 
-def overlay_files(overlay: Overlay, bases_prefix: str) -> dict[str, str]:
+def overlay_files(overlay: Overlay, bases_prefix: str, encrypted: bool = False) -> dict[str, str]:
     root = f"overlays/{overlay.name}"
-    files = {f"{root}/kustomization.yaml": HEADER + dump(kustomization(overlay, bases_prefix))}
+    files = {f"{root}/kustomization.yaml": HEADER + dump(kustomization(overlay, bases_prefix, encrypted))}
     for config in overlay.config_maps:
         for name, text in config.files.items():
             files[f"{root}/config/{config.name}/{name}"] = text
     for secret in overlay.secrets:
-        files[f"{root}/{secret.env_file}.example"] = _secret_example(secret)
+        files[f"{root}/{secret.env_file}.example"] = _secret_example(secret, encrypted)
     for item in overlay.resources + overlay.patches:
         files[f"{root}/{item.file}"] = HEADER + dump(item.body)
     return files
 
 
-def _secret_example(secret: SecretGen) -> str:
+def _reconciler_files(plan: Plan) -> dict[str, str]:
+    """Each Flux or Argo CD object in its file, and a kustomization.yaml listing each directory's files."""
+    files: dict[str, str] = {}
+    listed: dict[str, list[str]] = {}
+    for item in plan.reconcilers:
+        files[item.file] = HEADER + dump(item.body)
+        directory, _, name = item.file.rpartition("/")
+        listed.setdefault(directory, []).append(name)
+    for directory, names in listed.items():
+        files[f"{directory}/kustomization.yaml"] = HEADER + dump({**_kustomization(), "resources": names})
+    return files
+
+
+def sops_config(recipients: tuple[str, ...]) -> str:
+    """SOPS' creation rule for the Secrets `kfplug secrets init` encrypts: their data only, for these
+    age recipients (https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files)."""
+    return HEADER + dump({"creation_rules": [{"path_regex": r"overlays/[^/]+/secrets/[^/]+\.sops\.yaml$",
+                                              "encrypted_regex": "^(data|stringData)$",
+                                              "age": ",".join(recipients)}]})
+
+
+def _secret_example(secret: SecretGen, encrypted: bool) -> str:
     """The keys `kfplug secrets init` fills in; the values never enter the tree."""
-    return (f"# keys of the {secret.name} Secret; `kfplug secrets init` writes {secret.name}.env with values\n"
+    written = secret.sops_file.rsplit("/", 1)[-1] + ", encrypted" if encrypted else f"{secret.name}.env with values"
+    return (f"# keys of the {secret.name} Secret; `kfplug secrets init` writes {written}\n"
             + "".join(f"{key}=\n" for key in secret.keys))
 
 
@@ -50,10 +76,14 @@ def _kustomization() -> dict[str, Any]:
     return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
 
 
-def kustomization(overlay: Overlay, bases_prefix: str) -> dict[str, Any]:
+def kustomization(overlay: Overlay, bases_prefix: str, encrypted: bool = False) -> dict[str, Any]:
+    """An overlay's kustomization.yaml; with `encrypted`, its Secrets are SOPS-encrypted manifests (which
+    Flux decrypts) instead of generated from git-ignored env files."""
     out = _kustomization()
     out["namespace"] = overlay.namespace
     out["resources"] = [r.file for r in overlay.resources] + [f"{bases_prefix}/{b}" for b in overlay.bases]
+    if encrypted:
+        out["resources"] += [s.sops_file for s in overlay.secrets]
     out["labels"] = [{"pairs": dict(overlay.labels), "includeTemplates": True}]
     if overlay.images:
         out["images"] = [_image(i) for i in overlay.images]
@@ -61,7 +91,7 @@ def kustomization(overlay: Overlay, bases_prefix: str) -> dict[str, Any]:
         out["replicas"] = [{"name": name, "count": count} for name, count in overlay.replicas]
     if overlay.config_maps:
         out["configMapGenerator"] = [_config_map(c) for c in overlay.config_maps]
-    if overlay.secrets:
+    if overlay.secrets and not encrypted:
         out["secretGenerator"] = [{"name": s.name, "envs": [s.env_file], "options": {"labels": {NAME: s.component}}}
                                   for s in overlay.secrets]
     if overlay.patches:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .tree import MARKER
 
-SECRET_FILES = ("overlays/*/secrets/*.env", "overlays/*/secrets/*.password")
+# what the user (or `kfplug secrets init`) puts into a tree: carried over a re-render, never compared
+SECRET_FILES = ("overlays/*/secrets/*.env", "overlays/*/secrets/*.password", "overlays/*/secrets/*.sops.yaml")
 
 
 class OutputError(Exception):

@@ -180,3 +180,21 @@ def check_ingress(spec: Spec, runtime: Runtime) -> Found:
             if host in seen:
                 yield where, f"host {host} is already used by {format_path(seen[host])}"
             seen.setdefault(host, where)
+
+
+def check_gitops(spec: Spec, runtime: Runtime) -> Found:
+    """Clusters named under gitops exist; Argo CD cannot read SOPS-encrypted Secrets by itself."""
+    gitops = spec.gitops
+    if gitops is None:
+        return
+    names = [c.name for c in spec.clusters or ()]
+    per_cluster = (("flux", "kubeConfigSecrets", gitops.flux.kube_config_secrets if gitops.flux else None),
+                   ("argocd", "destinations", gitops.argocd.destinations if gitops.argocd else None))
+    for tool, field, mapping in per_cluster:
+        for cluster in mapping or {}:
+            if cluster not in names:
+                yield ("spec", "gitops", tool, field, cluster), f"unknown cluster {cluster!r}" \
+                                                                + did_you_mean(cluster, names)
+    if gitops.argocd is not None and gitops.sops is not None:
+        yield warning(("spec", "gitops", "sops"), "Argo CD does not decrypt SOPS by itself: its repo server needs "
+                                                  "a SOPS plugin (e.g. KSOPS), or the overlays cannot be built")

@@ -10,9 +10,12 @@ import attrs
 
 from .values import (
     CIDR,
+    URL,
     AbsolutePath,
+    AgeRecipient,
     DNSLabel,
     DNSSubdomain,
+    Duration,
     EndpointValue,
     HostName,
     ImagePrefix,
@@ -24,6 +27,7 @@ from .values import (
     Port,
     PositiveInt,
     Quantity,
+    RepositoryPath,
     Weight,
     raw_type,
 )
@@ -322,6 +326,51 @@ class Route:
 
 
 @attrs.frozen
+class SourceRef:
+    """The Flux source that holds the rendered tree."""
+    name: DNSSubdomain
+    kind: Literal["GitRepository", "OCIRepository", "Bucket"] | None = None  # default GitRepository
+    namespace: DNSLabel | None = None  # default: the Kustomizations' namespace
+
+
+@attrs.frozen
+class Flux:
+    """Flux Kustomizations, one per overlay, under deploy/flux/<cluster>/."""
+    source_ref: SourceRef
+    namespace: DNSLabel | None = None  # where the Kustomizations live; default flux-system
+    interval: Duration | None = None  # default 10m
+    service_account_name: DNSSubdomain | None = None  # impersonated (Flux multi-tenancy)
+    # cluster -> the Secret holding its kubeconfig, for a hub that reconciles other clusters
+    kube_config_secrets: dict[str, DNSSubdomain] | None = None
+
+
+@attrs.frozen
+class ArgoCD:
+    """An Argo CD ApplicationSet per cluster, one Application per overlay, under deploy/argocd/<cluster>/."""
+    repo_url: URL = attrs.field(metadata={"key": "repoURL"})
+    target_revision: str | None = None  # default HEAD
+    namespace: DNSLabel | None = None  # Argo CD's namespace; default argocd
+    project: DNSSubdomain | None = None  # default "default"
+    destinations: dict[str, str] | None = None  # cluster -> its API server URL; default the local cluster
+
+
+@attrs.frozen
+class Sops:
+    """Generated Secrets kept in Git, encrypted with SOPS for these age recipients."""
+    age: tuple[AgeRecipient, ...]
+    decryption_secret: DNSSubdomain | None = None  # Flux's Secret holding the age key; default sops-age
+
+
+@attrs.frozen
+class GitOps:
+    """How the rendered tree is reconciled from a Git repository."""
+    path: RepositoryPath  # the rendered tree's directory in the repository
+    flux: Flux | None = None
+    argocd: ArgoCD | None = None
+    sops: Sops | None = None
+
+
+@attrs.frozen
 class Spec:
     runtime: DNSLabel  # a runtime kfplug has (kfplug/runtimes/<name>)
     version: str
@@ -333,6 +382,7 @@ class Spec:
     exchange: Exchange | None = None
     master: Master | None = None
     routes: Literal["all"] | tuple[Route, ...] | None = None
+    gitops: GitOps | None = None
 
 
 @attrs.frozen

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from .load import Locator
 
 SHARED_CHECKS = (checks.check_ids, checks.check_clusters, checks.check_modules, checks.check_module_keys,
-                 checks.check_exposure, check_placement, checks.check_storage, checks.check_ingress)
+                 checks.check_exposure, check_placement, checks.check_storage, checks.check_ingress,
+                 checks.check_gitops)
 OPTIONAL_SPEC_FIELDS = ("exchange", "master", "routes")  # each taken by the runtimes that name it
 
 

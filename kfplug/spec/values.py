@@ -217,6 +217,41 @@ def absolute_path(value: object) -> str:
     return value.rstrip("/") or "/"
 
 
+def repository_path(value: object) -> str:
+    """A directory inside a Git repository, relative to its root: `fleet/two-party`, or `.` for the root."""
+    text = _expect_str(value)
+    if text in (".", "./"):
+        return "."
+    parts = text.removeprefix("./").rstrip("/").split("/")
+    if text.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"{text!r} is not a relative path inside the repository (e.g. fleet/two-party)")
+    return "/".join(parts)
+
+
+def duration(value: object) -> str:
+    """A Go duration as Flux takes it: 10m, 1h30m, 45s."""
+    text = _expect_str(value)
+    if not re.fullmatch(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+", text):
+        raise ValueError(f"{text!r} is not a duration (e.g. 10m, 1h30m, 45s)")
+    return text
+
+
+def age_recipient(value: object) -> str:
+    """An age X25519 public key (age1 and 58 bech32 characters)."""
+    text = _expect_str(value)
+    if not re.fullmatch(r"age1[02-9ac-hj-np-z]{58}", text):
+        raise ValueError(f"{text!r} is not an age recipient (age1..., as age-keygen prints it)")
+    return text
+
+
+def url(value: object) -> str:
+    """An https, http or ssh URL of a Git repository (or ssh's git@host:path form)."""
+    text = _expect_str(value)
+    if not re.fullmatch(r"(https?|ssh)://[^\s/@]+(@[^\s/]+)?(/\S*)?|git@[^\s:]+:\S+", text):
+        raise ValueError(f"{text!r} is not a repository URL (https://..., ssh://... or git@host:path)")
+    return text
+
+
 DNSLabel = Annotated[str, dns_label]
 DNSSubdomain = Annotated[str, dns_subdomain]
 HostName = Annotated[str, host_name]
@@ -233,3 +268,7 @@ Weight = Annotated[int, weight]
 ImagePrefix = Annotated[str, image_prefix]
 PositiveInt = Annotated[int, positive_int]
 AbsolutePath = Annotated[str, absolute_path]
+RepositoryPath = Annotated[str, repository_path]
+Duration = Annotated[str, duration]
+AgeRecipient = Annotated[str, age_recipient]
+URL = Annotated[str, url]

@@ -61,6 +61,12 @@ class Kuscia(Runtime):
     def checks(self) -> Sequence[Check]:
         return checks.CHECKS
 
+    def depends_on(self, member: Member, everyone: Sequence[Member]) -> tuple[Member, ...]:
+        """A lite registers with the master, whose bootstrap Job creates the lite's Domain."""
+        if member.kind == MASTER_MEMBER:
+            return ()
+        return tuple(m for m in everyone if m.kind == MASTER_MEMBER)
+
     def steps(self, ctx: PartyContext) -> Sequence[Step]:
         return MASTER_STEPS if ctx.member.kind == MASTER_MEMBER else LITE_STEPS
 
