@@ -107,6 +107,21 @@ def schema() -> str:
     return render_schema()
 
 
+def import_kubefate(paths: list[Path], out: Path, name: str | None = None, endpoints: dict[str, str] | None = None,
+                    force: bool = False) -> list[Issue]:
+    """Write one spec to `out` from KubeFATE cluster.yaml files (one per party, and the exchange's);
+    `endpoints` (member id or "exchange" -> host:port) adds addresses the files lack. Returns the
+    warnings: every key not carried, every Secret to create. Raises SpecError (then writes nothing),
+    or importers.output.OutputRefused."""
+    from .importers.kubefate import import_files
+    from .importers.output import check_output, write_spec
+
+    check_output(out, paths, force)
+    text, warnings = import_files(paths, name, endpoints or {}, str(out))
+    write_spec(text, out)
+    return warnings
+
+
 def build_objects(federation: Federation, names: list[str] | None = None) -> list[dict[str, Any]]:
     """The objects `kustomize build` of the rendered overlays gives, for the selected overlays.
     Raises SpecError for an overlay that generates Secrets from files (which this build cannot read)."""

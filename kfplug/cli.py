@@ -121,3 +121,37 @@ def install_plugin(plugin_home: str | None) -> None:
     from .plugin import install_plugin as install
 
     click.echo(f"installed {install(plugin_home)}")
+
+
+@main.group("import")
+def import_() -> None:
+    """Write a FederationSpec from another tool's deployment files."""
+
+
+def _endpoints(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    pairs = [value.partition("=") for value in values]
+    for value, (key, sep, address) in zip(values, pairs, strict=True):
+        if not (key and sep and address):
+            raise click.BadParameter(f"{value!r}: expected ID=HOST:PORT (a party id, or exchange)")
+    return {key: address for key, _, address in pairs}
+
+
+@import_.command("kubefate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The spec file to write.")
+@click.option("--name", help="The federation's metadata.name (default: fate).")
+@click.option("--endpoint", "endpoints", multiple=True, callback=_endpoints, metavar="ID=HOST:PORT",
+              help="A member's address where no cluster.yaml's route entries give it (ID: a party id, or exchange).")
+@click.option("--force", is_flag=True, help="Replace OUTPUT when it exists.")
+def import_kubefate(files: tuple[Path, ...], out: Path, name: str | None, endpoints: dict[str, str],
+                    force: bool) -> None:
+    """Write OUTPUT from KubeFATE cluster.yaml FILES (one per party, and the exchange's). Passwords become
+    Secret references; every key not carried is reported (docs/migration.md)."""
+    from .importers.output import OutputRefused
+
+    try:
+        _warn(api.import_kubefate(list(files), out, name, endpoints, force))
+    except (SpecError, OutputRefused) as error:
+        _fail(error)
+    click.echo(f"wrote {out}")

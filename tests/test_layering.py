@@ -1,5 +1,5 @@
-"""Imports flow one way: cli/krm -> api -> schema -> emit -> runtimes -> compile -> plan -> spec -> runtime -> catalog
--> yaml -> diagnostics; and the generic code reaches a runtime only through the registry."""
+"""Imports flow one way: cli/krm -> api -> importers -> schema -> emit -> runtimes -> compile -> plan -> spec
+-> runtime -> catalog -> yaml -> diagnostics; and the generic code reaches a runtime only through the registry."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "kfplug"
 # A layer may import only layers ranked after it; `kfplug fn` in the CLI hands over to krm. Imports
 # made only for type checking (under `if TYPE_CHECKING:`) do not count: they run nothing.
-RANK = {"cli": 0, "krm": 0.5, "plugin": 0.5, "api": 1, "schema": 1.6, "emit": 2, "runtimes": 2.5, "compile": 3,
-        "plan": 4, "spec": 5, "runtime": 6, "catalog": 6.5, "yamlread": 7, "yamlwrite": 7, "diagnostics": 8}
+RANK = {"cli": 0, "krm": 0.5, "plugin": 0.5, "api": 1, "importers": 1.5, "schema": 1.6, "emit": 2, "runtimes": 2.5,
+        "compile": 3, "plan": 4, "spec": 5, "runtime": 6, "catalog": 6.5, "yamlread": 7, "yamlwrite": 7,
+        "diagnostics": 8}
 HEAVY = {"deepdiff", "click"}
 
 
@@ -55,7 +56,9 @@ def test_imports_flow_one_way():
 
 
 def test_generic_code_names_no_runtime():
-    """Outside kfplug/runtimes/, nothing imports a runtime package: the registry finds them by name."""
+    """Outside kfplug/runtimes/, nothing imports a runtime package: the registry finds them by name.
+    An importer translates one runtime's own tool (KubeFATE's files into a fate spec): it may name its
+    runtime, and still reaches it only through the registry."""
     runtimes = {p.name for p in (PACKAGE / "runtimes").iterdir() if (p / "__init__.py").is_file()}
     assert runtimes >= {"fate", "kuscia"}
     problems = []
@@ -65,6 +68,8 @@ def test_generic_code_names_no_runtime():
         for parts in imported_modules(path):
             if parts[:1] == ("runtimes",) and len(parts) > 1:
                 problems.append(f"{path.relative_to(PACKAGE)} imports runtimes.{parts[1]}")
+        if layer_of(path) == "importers":
+            continue
         text = path.read_text()
         problems += [f"{path.relative_to(PACKAGE)} names runtimes.{name}" for name in runtimes
                      if f"runtimes.{name}" in text or f'"{name}"' in text]
