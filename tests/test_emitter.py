@@ -22,7 +22,8 @@ from objects import key, parse
 
 pytestmark = pytest.mark.tools
 
-SECRET_FILES = {"two-party"}  # examples whose overlays generate Secrets from files (see the module docstring)
+# examples whose overlays generate Secrets from files (see the module docstring), or from SOPS-encrypted ones
+SECRET_FILES = {"two-party", "gitops-flux"}
 NAMED_SECRETS = ("  defaults:\n    secrets:\n      mysql: {secretName: fate-mysql}\n"
                  "      fateboard: {secretName: fate-fateboard}\n      client: {secretName: fate-notebook}\n")
 
@@ -73,9 +74,12 @@ def test_in_process_build_equals_kustomize_for_every_overlay(rendered, built, ku
         return
     text = SPECS[example].read_text()
     document = yaml.safe_load(text)["spec"]
-    assert "defaults" not in document and not [p for p in document["parties"] if "secrets" in p]
+    assert "secrets" not in document.get("defaults", {}) and not [p for p in document["parties"] if "secrets" in p]
     variant = tmp_path / "federation.yaml"
-    variant.write_text(text.replace("  parties:\n", NAMED_SECRETS + "  parties:\n", 1))
+    if "defaults" in document:
+        variant.write_text(text.replace("  defaults:\n", NAMED_SECRETS, 1))
+    else:
+        variant.write_text(text.replace("  parties:\n", NAMED_SECRETS + "  parties:\n", 1))
     out = tmp_path / "out"
     api.render(variant, out)
     assert not list(out.glob("overlays/*/secrets")), "the variant still generates Secrets"
@@ -93,5 +97,5 @@ def test_generated_secrets_are_refused_in_process(rendered, example):
 
 def test_every_example_is_compared():
     assert set(EXAMPLES) >= {"two-party", "exchange-star", "krm-function", "multi-cluster", "kuscia-centralized",
-                             "kuscia-multi-cluster"}
+                             "kuscia-multi-cluster", "gitops-flux", "gitops-argocd"}
     assert set(EXAMPLES) == {p.name for p in SPECS["two-party"].parents[1].iterdir() if p.is_dir()}
