@@ -17,6 +17,7 @@ import string
 import subprocess
 from pathlib import Path
 
+from ..plan import NAME
 from ..yamlwrite import dump
 from .write import OutputError, has_link
 
@@ -47,11 +48,12 @@ def init_secrets(out: Path) -> list[Path]:
         target = example.with_name(f"{name}.sops.yaml" if encrypted else f"{name}.env")
         if has_link(out, example) or not example.is_file() or target.exists() or target.is_symlink():
             continue
-        keys = [line.split("=", 1)[0] for line in example.read_text().splitlines()
-                if line and not line.startswith("#")]
+        lines = example.read_text().splitlines()
+        keys = [line.split("=", 1)[0] for line in lines if line and not line.startswith("#")]
+        labels = dict(line[2:].split("=", 1) for line in lines if line.startswith(f"# {NAME}="))
         values, extra = _values(keys)
         if encrypted:
-            _write_private(target, _encrypt(out, target, _secret_manifest(name, values)))
+            _write_private(target, _encrypt(out, target, _secret_manifest(name, labels, values)))
         else:
             _write_private(target, "".join(f"{key}={value}\n" for key, value in values.items()))
         written.append(target)
@@ -77,9 +79,9 @@ def _values(keys: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     return values, extra
 
 
-def _secret_manifest(name: str, values: dict[str, str]) -> str:
-    return dump({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque",
-                 "stringData": values})
+def _secret_manifest(name: str, labels: dict[str, str], values: dict[str, str]) -> str:
+    metadata: dict[str, object] = {"name": name, **({"labels": labels} if labels else {})}
+    return dump({"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": values})
 
 
 def _encrypt(out: Path, target: Path, manifest: str) -> str:

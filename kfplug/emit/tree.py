@@ -66,10 +66,11 @@ def sops_config(recipients: tuple[str, ...]) -> str:
 
 
 def _secret_example(secret: SecretGen, encrypted: bool) -> str:
-    """The keys `kfplug secrets init` fills in; the values never enter the tree."""
+    """The keys `kfplug secrets init` fills in, and the label it gives an encrypted Secret; the values
+    never enter the tree."""
     written = secret.sops_file.rsplit("/", 1)[-1] + ", encrypted" if encrypted else f"{secret.name}.env with values"
     return (f"# keys of the {secret.name} Secret; `kfplug secrets init` writes {written}\n"
-            + "".join(f"{key}=\n" for key in secret.keys))
+            f"# {NAME}={secret.component}\n" + "".join(f"{key}=\n" for key in secret.keys))
 
 
 def _kustomization() -> dict[str, Any]:
