@@ -1,9 +1,12 @@
-"""FATE on eggroll: the catalog for 2.0.0 (osx router) and 1.11.2 (rollsite router).
+"""FATE on eggroll: the catalog for 2.2.0 and 2.0.0 (osx router) and 1.11.2 (rollsite router), and
+what each release pins that its generated configuration depends on (STACKS).
 Where each fact comes from: bases/fate/README.md."""
 
 from __future__ import annotations
 
 import re
+
+import attrs
 
 from ...catalog import Module, Release, SecretKind, SecretMount, SecretUse
 
@@ -50,18 +53,24 @@ SECRETS = {
 }
 
 
-def _images(tag: str) -> dict[str, tuple[str, str]]:
+def _images(tag: str, eggroll: str | None = None, fateboard: str | None = None) -> dict[str, tuple[str, str]]:
+    """The release's images: FATE's own tag, unless eggroll or fateboard ship under theirs."""
     return {
         "mysql": ("mysql", "8.0.28"),
         "federatedai/osx": ("federatedai/osx", tag),
-        "federatedai/eggroll": ("federatedai/eggroll", tag),
+        "federatedai/eggroll": ("federatedai/eggroll", eggroll or tag),
         "federatedai/fateflow": ("federatedai/fateflow", tag),
-        "federatedai/fateboard": ("federatedai/fateboard", tag),
+        "federatedai/fateboard": ("federatedai/fateboard", fateboard or tag),
         "federatedai/client": ("federatedai/client", tag),
     }
 
 
 RELEASES = {
+    # FATE's own 2.2.0 deployment pulls eggroll and fateboard under their own versions (FATE-Board 2.1.0 inside)
+    "2.2.0": Release("2.2.0", ("mysql", "osx", "clustermanager", "nodemanager", "fateflow",
+                               "fateboard", "client"),
+                     router="osx", images=_images("2.2.0-release", eggroll="3.2.0-release",
+                                                  fateboard="2.1.1-release")),
     "2.0.0": Release("2.0.0", ("mysql", "osx", "clustermanager", "nodemanager", "fateflow",
                                "fateboard", "client"),
                      router="osx", images=_images("2.0.0-release")),
@@ -69,6 +78,33 @@ RELEASES = {
                                  "fateboard", "client"),
                       router="rollsite", images=_images("1.11.2-release")),
 }
+
+
+@attrs.frozen
+class Stack:
+    """What a FATE release pins, as far as its generated files depend on it."""
+    eggroll: str  # the version of the eggroll commit FATE pins
+    fate_flow: str
+    # osx reads broker.properties' eggroll.version to speak eggroll 2 or 3 (osx 1.1.0, FATE 2.2.0)
+    osx_names_eggroll: bool = False
+
+    @property
+    def eggroll_3(self) -> bool:
+        """eggroll 3 (FATE 2.x): its own main classes, keys and egg_pair path; else eggroll 2.5 (FATE 1.x)."""
+        return self.eggroll.startswith("3.")
+
+    @property
+    def fate_flow_2(self) -> bool:
+        """FATE-Flow 2.x: service_conf.yaml with computing/federation sections, under fate_flow/conf."""
+        return self.fate_flow.startswith("2.")
+
+
+STACKS = {
+    "2.2.0": Stack(eggroll="3.1.0", fate_flow="2.2.0", osx_names_eggroll=True),  # eggroll ee886f0 = v3.1.0
+    "2.0.0": Stack(eggroll="3.0.0", fate_flow="2.0.0"),  # eggroll 5b8de69
+    "1.11.2": Stack(eggroll="2.5.1", fate_flow="1.11.1"),  # eggroll 28cda38
+}
+assert STACKS.keys() == RELEASES.keys(), "every release says what it pins"
 
 
 def party_id(value: str) -> str:

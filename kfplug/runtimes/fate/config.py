@@ -21,7 +21,7 @@ from ...plan import ConfigMapGen, Part
 from ...spec.members import Member, reach
 from ...spec.values import Endpoint
 from ...yamlwrite import dump
-from .catalog import ROUTER_PORT
+from .catalog import ROUTER_PORT, STACKS, Stack
 
 PASSWORD_PLACEHOLDER = "@MYSQL_PASSWORD@"
 POD_IP_PLACEHOLDER = "@POD_IP@"  # filled in at start from the downward API (status.podIP)
@@ -29,7 +29,7 @@ FATEBOARD_USERNAME_PLACEHOLDER = "@FATEBOARD_USERNAME@"
 FATEBOARD_PASSWORD_PLACEHOLDER = "@FATEBOARD_PASSWORD@"
 EGGROLL_HOME = "/data/projects/fate/eggroll"  # in the eggroll and fateflow images (FATE-Builder)
 ROLLSITE_SELF = "rollsite"  # rollsite's identity: its own route-table entries use this ip
-EGGROLL_3_RELEASES = {"2.0.0"}
+EGGROLL_3_RELEASES = frozenset(version for version, stack in STACKS.items() if stack.eggroll_3)
 EGG_PAIR = {True: "python/eggroll/computing/egg_pair/egg_pair.py", False: "python/eggroll/roll_pair/egg_pair.py"}
 EGGROLL_CORES = 16  # cores FATE-Flow hands out on eggroll, over all nodes (KubeFATE's figure)
 
@@ -82,7 +82,7 @@ def config_input(ctx: PartyContext) -> ConfigInput:
 def configure(ctx: ConfigInput) -> list[ConfigMapGen]:
     """The generated ConfigMaps of one party (or of the exchange)."""
     has = set(ctx.modules)
-    eggroll_3 = _eggroll_3(ctx)
+    stack = _stack(ctx)
     maps = []
     if "osx" in has:
         maps.append(ConfigMapGen("osx-config", "osx", {
@@ -93,13 +93,13 @@ def configure(ctx: ConfigInput) -> list[ConfigMapGen]:
         maps.append(ConfigMapGen("rollsite-config", "rollsite", {"route_table.json": _route_table(ctx, osx=False)}))
     if has & {"rollsite", "clustermanager", "nodemanager"}:
         files = {"eggroll.properties": _eggroll_properties(ctx)}
-        if eggroll_3 and "nodemanager" in has:  # read beside eggroll.properties; upstream ships it empty
+        if stack.eggroll_3 and "nodemanager" in has:  # read beside eggroll.properties; upstream ships it empty
             files["node-extend-env.properties"] = GENERATED
-        if eggroll_3 and has & {"clustermanager", "nodemanager"}:
+        if stack.eggroll_3 and has & {"clustermanager", "nodemanager"}:
             files[QUIET_LOG] = QUIET_LOG_CONFIG
         maps.append(ConfigMapGen("eggroll-config", "eggroll", files))
     if "fateflow" in has:
-        service_conf = _service_conf_2(ctx) if eggroll_3 else _service_conf_1(ctx)
+        service_conf = _service_conf_2(ctx) if stack.fate_flow_2 else _service_conf_1(ctx)
         maps.append(ConfigMapGen("fateflow-config", "fateflow", {"service_conf.yaml": service_conf}))
     if "fateboard" in has:
         maps.append(ConfigMapGen("fateboard-config", "fateboard", {"application.properties": _fateboard_properties()}))
@@ -122,9 +122,9 @@ QUIET_LOG_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _eggroll_3(ctx: ConfigInput) -> bool:
-    """FATE 2.x runs eggroll 3 (new main classes, keys and paths); 1.x runs eggroll 2.5."""
-    return ctx.release.version in EGGROLL_3_RELEASES
+def _stack(ctx: ConfigInput) -> Stack:
+    """What the party's release pins: the versions its files are written for."""
+    return STACKS[ctx.release.version]
 
 
 def _entry(peer: Peer) -> list[dict[str, str | int]]:
@@ -180,13 +180,16 @@ def _broker_properties(ctx: ConfigInput) -> str:
     ]
     if not ctx.exchange:
         pairs += [("eggroll.cluster.manager.ip", "clustermanager"), ("eggroll.cluster.manager.port", 4670)]
+    stack = _stack(ctx)
+    if stack.osx_names_eggroll:  # eggroll 3's protocol, as the base's classpath (pb_lib/v3) says
+        pairs.append(("eggroll.version", stack.eggroll))
     return _properties(pairs)
 
 
 def _eggroll_properties(ctx: ConfigInput) -> str:
     """eggroll.properties: read by the JVMs (java.util.Properties) and by eggroll's Python
     (configparser), which needs the [eggroll] section."""
-    eggroll_3 = _eggroll_3(ctx)
+    eggroll_3 = _stack(ctx).eggroll_3
     pairs: list[tuple[str, object]] = []
     if not ctx.exchange:
         pairs += [
@@ -243,8 +246,9 @@ def _nodes(ctx: ConfigInput) -> int:
 
 
 def _service_conf_2(ctx: ConfigInput) -> str:
-    """FATE-Flow 2.0.0's service_conf.yaml, whole: it replaces the image's file, so every section
-    FATE-Flow reads is here (model_store and storage have no default)."""
+    """FATE-Flow 2's service_conf.yaml (2.0.0 and 2.2.0 read the same sections and keys), whole: it
+    replaces the image's file, so every section FATE-Flow reads is here (model_store and storage have
+    no default)."""
     conf = {
         "party_id": ctx.party,
         "use_registry": False,
