@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REPO
 from kfplug.runtimes.fate import RUNTIME as FATE
-from kfplug.runtimes.fate.catalog import RELEASES
+from kfplug.runtimes.fate.catalog import RELEASES, STACKS
 from kfplug.runtimes.fate.config import ConfigInput, configure
 from kfplug.yamlread import load_all_trusted
 from objects import containers, pod_spec, references
@@ -126,3 +126,26 @@ def test_fateflow_counts_as_many_eggroll_nodes_as_there_are_node_managers(versio
         eggroll = service_conf["computing"]["eggroll"] if "computing" in service_conf \
             else service_conf["fate_on_eggroll"]["clustermanager"]
         assert eggroll["nodes"] == count
+
+
+@pytest.mark.parametrize("version", sorted(RELEASES))
+def test_each_release_says_what_it_pins(version):
+    """FATE 2.x runs osx on eggroll 3 with FATE-Flow 2, FATE 1.x rollsite on eggroll 2.5 with FATE-Flow 1; only
+    osx 1.1.0 (FATE 2.2.0) reads broker.properties' eggroll.version (FATE@v2.2.0 java/osx)."""
+    stack, release = STACKS[version], RELEASES[version]
+    assert stack.eggroll_3 == stack.fate_flow_2 == (release.router == "osx")
+    (broker,) = [c.files["broker.properties"] for c in configure(ConfigInput(
+        party="9999", release=release, modules=release.modules, peers=())) if "broker.properties" in c.files] \
+        or [""]
+    assert (f"\neggroll.version={stack.eggroll}\n" in broker) == stack.osx_names_eggroll
+
+
+@pytest.mark.parametrize("version", sorted(RELEASES))
+def test_base_images_carry_their_release_tags(version):
+    """Within a release, every base names the tag the catalog gives its image (FATE 2.2.0's eggroll and
+    fateboard ship under their own versions: FATE@5a06d9e4c deploy/docker-compose/README_zh.md)."""
+    tags = {":".join(image) for image in RELEASES[version].images.values()}
+    for name in RELEASES[version].modules:
+        (workload,) = [o for o in base_objects(version, name) if pod_spec(o) is not None]
+        for container in containers(workload):
+            assert container["image"] in tags, (name, container["name"], container["image"])

@@ -131,10 +131,11 @@ def pod_ip_of(container: dict) -> str:
     return POD_IP if any(e["name"] == "POD_IP" for e in container.get("env", [])) else "@POD_IP@"
 
 
-PARTIES = [("two-party", "overlays/9999"), ("exchange-star", "overlays/9999")]  # 2.0.0 and 1.11.2
+PARTIES = [("fate-2.2", "overlays/9999"), ("two-party", "overlays/9999"),
+           ("exchange-star", "overlays/9999")]  # 2.2.0, 2.0.0 and 1.11.2
 
 
-@pytest.fixture(scope="module", params=PARTIES, ids=["2.0.0", "1.11.2"])
+@pytest.fixture(scope="module", params=PARTIES, ids=["2.2.0", "2.0.0", "1.11.2"])
 def party(built, request) -> list[dict]:
     return built[request.param]
 
