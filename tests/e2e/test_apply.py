@@ -53,11 +53,13 @@ def differences(expected, actual, path: str = "") -> list[str]:
 
 
 def canonical_secret(obj: dict) -> dict:
-    """kustomize wraps long base64 values; the server stores them unwrapped."""
+    """A Secret as the server stores it: kustomize wraps long base64 values, which the server keeps
+    unwrapped, and the server moves `stringData` (the SOPS-kept Secrets' form) into `data`."""
     if obj["kind"] != "Secret":
         return obj
     data = {k: base64.b64encode(base64.b64decode(v)).decode() for k, v in obj.get("data", {}).items()}
-    return {**obj, "data": data}
+    data |= {k: base64.b64encode(v.encode()).decode() for k, v in obj.get("stringData", {}).items()}
+    return {k: v for k, v in obj.items() if k != "stringData"} | {"data": data}
 
 
 def resource(obj: dict) -> str:
