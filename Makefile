@@ -66,7 +66,8 @@ $(UV):
 
 tools: $(KUSTOMIZE) $(FLUXBUILD) $(COREDNSCHECK) $(SOPS) $(AGE_KEYGEN) k8s
 
-# tests/app: MariaDB from Debian and a Python 3.8 venv with FATE-Flow, FATE-Client and eggroll (versions.env)
+# tests/app: MariaDB from Debian, and per FATE release a venv with FATE-Flow, FATE-Client and eggroll
+# (2.0.0: Python 3.8, .venv-fate200; 2.2.0: Python 3.10, .venv-fate220; versions.env)
 app:
 	tests/app/install.sh
 

@@ -1,9 +1,8 @@
 """FATE's own software run against the built objects: one sandboxed party per (example, party id).
 
-Needs what tests/app/install.sh installs (Debian's MariaDB, the Python 3.8 venv
-.venv-fate200 with FATE-Flow 2.0.0, fate-client 2.0.0 and eggroll 3.0.0), root, and the
-kernel's network, mount and PID namespaces and overlayfs. A missing piece skips here and
-fails in CI, like every tool (conftest.require_tool).
+Needs what tests/app/install.sh installs (Debian's MariaDB; per release a venv with its FATE-Flow,
+fate-client and eggroll: releases.RELEASES), root, and the kernel's network, mount and PID namespaces
+and overlayfs. A missing piece skips here and fails in CI, like every tool (conftest.require_tool).
 """
 
 from __future__ import annotations
@@ -19,35 +18,60 @@ from typing import ClassVar
 
 import pytest
 
-from conftest import require_tool
+from conftest import SPECS, require_tool
 from objects import find
 
-from .images import VENV
+from .releases import RELEASES, Release
 from .sandbox import MariaDB, Netns, Pod, Running, initialise_like_mysql_image, run
 
 HERE = Path(__file__).parent
-INSTALL_MARK = VENV / ".kfplug-app-installed"
 PROGRAMS = ("mariadbd", "mariadb-install-db", "mariadb", "mariadb-admin", "ip", "unshare", "setpriv", "chroot")
 
 
-def _missing() -> str | None:
+def _missing_sandbox() -> str | None:
     if os.geteuid() != 0:
         return "root (network, mount and PID namespaces)"
     for program in PROGRAMS:
         if shutil.which(program) is None:
             return f"{program} (tests/app/install.sh)"
-    constraints = (HERE / "constraints-py38.txt").read_text()
-    if not INSTALL_MARK.is_file() or INSTALL_MARK.read_text() != constraints:
-        return (f"the FATE 2.0.0 Python 3.8 environment {VENV} as pinned in tests/app/constraints-py38.txt "
-                "(tests/app/install.sh)")
+    return None
+
+
+def _missing_venv(release: Release) -> str | None:
+    mark = release.venv / ".kfplug-app-installed"
+    if not mark.is_file() or mark.read_text() != release.constraints.read_text():
+        return (f"the FATE {release.version} Python {release.python} environment {release.venv} as pinned in "
+                f"tests/app/{release.constraints.name} (tests/app/install.sh)")
     return None
 
 
 @pytest.fixture(scope="session")
-def fate_installed() -> Path:
-    missing = _missing()
-    require_tool(None if missing else str(VENV), missing or "")
-    return VENV
+def sandbox_ready() -> None:
+    missing = _missing_sandbox()
+    require_tool(None if missing else "ready", missing or "")
+
+
+@pytest.fixture(scope="session")
+def fate_installed(sandbox_ready):
+    """version -> that release's row, once its venv is installed as pinned (a missing one skips, in CI fails)."""
+    def get(version: str) -> Release:
+        release = RELEASES[version]
+        missing = _missing_venv(release)
+        require_tool(None if missing else str(release.venv), missing or "")
+        return release
+    return get
+
+
+def release_example(version: str) -> str:
+    """The example a release's tests build, checked against what its spec says it renders."""
+    import yaml
+
+    example = RELEASES[version].example
+    assert example in SPECS, f"FATE {version}: the example {example} is not there (examples/{example}/federation.yaml)"
+    spec = yaml.safe_load(SPECS[example].read_text())["spec"]
+    assert (spec.get("runtime"), str(spec.get("version"))) == ("fate", version), \
+        f"examples/{example} renders {spec.get('runtime')} {spec.get('version')}, not FATE {version}"
+    return example
 
 
 def services(objects: list[dict]) -> list[str]:
@@ -102,7 +126,7 @@ TEST_SECRETS = {"fate-mysql": {"password": "kfplug-app-test-password"}}
 
 
 @pytest.fixture(scope="session")
-def parties(fate_installed, built, tmp_path_factory):
+def parties(sandbox_ready, built, tmp_path_factory):
     """(example, party id) -> Party, made on first use, torn down at the end of the session."""
     made: dict[tuple[str, str], Party] = {}
 
@@ -166,15 +190,14 @@ class FateFlow:
         return f"FATE-Flow's output:\n{self.process.output()[-6000:]}"
 
 
-def start_fateflow(party: Party) -> FateFlow:
-    from .images import FATEFLOW_200, OSX_STANDIN
-
+def start_fateflow(party: Party, release: Release) -> FateFlow:
     osx_pod = party.pod("Deployment", "osx")
-    osx = osx_pod.start("osx", OSX_STANDIN, command=["python", "/opt/kfplug-app/osx_standin.py", OSX_CONF],
+    osx = osx_pod.start("osx", release.images.osx_standin,
+                        command=["python", "/opt/kfplug-app/osx_standin.py", OSX_CONF],
                         files={"/opt/kfplug-app/osx_standin.py": (HERE / "osx_standin.py").read_text()})
     party.running.append(osx)
     pod = party.pod("StatefulSet", "fateflow")
-    process = pod.start("fateflow", FATEFLOW_200)
+    process = pod.start("fateflow", release.images.fateflow)
     party.running.append(process)
     up = wait_for_port(party, process, 9380, timeout=120)
     return FateFlow(party, pod, process, up, osx)
@@ -186,16 +209,17 @@ OSX_CONF = "/data/projects/fate/osx/conf/broker"
 
 
 @pytest.fixture(scope="session")
-def fateflows(parties):
-    """party id -> FATE-Flow 2.0.0 of the two-party example, started once as its pod runs it."""
-    started: dict[str, FateFlow] = {}
+def fateflows(parties, fate_installed):
+    """(release, party id) -> that release's FATE-Flow in its example's party, started once as its pod runs it."""
+    started: dict[tuple[str, str], FateFlow] = {}
 
-    def get(party: str) -> FateFlow:
-        if party not in started:
-            state = parties("two-party", party)
+    def get(version: str, party: str) -> FateFlow:
+        if (version, party) not in started:
+            release = fate_installed(version)
+            state = parties(release_example(version), party)
             assert state.init_error is None, f"the mysql pod's init failed:\n{state.init_error}"
-            started[party] = start_fateflow(state)
-        return started[party]
+            started[(version, party)] = start_fateflow(state, release)
+        return started[(version, party)]
 
     return get
 

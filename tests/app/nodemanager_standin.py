@@ -16,7 +16,10 @@ This script is installed as the container's `java`. It prints one JSON object:
   egg_pair and its bootstrap use, each resolved through eggroll's own accessors (an error
   is eggroll's own message);
 - "egg_pair": egg_pair.py itself, started as the bootstrap script starts it, stopped with
-  SIGTERM once it logs that it serves (or after a timeout), with its log and exit code.
+  SIGTERM once it logs that it serves (or after a timeout), with its log and exit code, and the
+  eggroll modules it imported (PYTHONPROFILEIMPORTTIME=1 in its environment: Python reports each
+  import on stderr, which is read here and left out of the output) and, when the test asks for it
+  (WATCH below), which of the watched functions it called (call_watch.py).
 """
 
 import json
@@ -24,8 +27,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
+
+# where the test puts call_watch.py (as sitecustomize.py) and watch.json, if it watches egg_pair's calls
+WATCH = "/opt/kfplug-app/watch"
 
 
 def option(args, flag):
@@ -96,7 +103,13 @@ def egg_pair(path, wait):
     port = bootstrap_property(path, "eggroll.resourcemanager.clustermanager.port")
     node_port = bootstrap_property(path, "eggroll.resourcemanager.nodemanager.port")
     session = "kfplug_app_session"
-    env = dict(os.environ, PYTHONPATH=f"{pythonpath}:{os.environ.get('PYTHONPATH', '')}")
+    env = dict(os.environ, PYTHONPATH=f"{pythonpath}:{os.environ.get('PYTHONPATH', '')}", PYTHONPROFILEIMPORTTIME="1")
+    watched = None
+    if os.path.isfile(os.path.join(WATCH, "sitecustomize.py")):
+        # call_watch.py: records the watched functions egg_pair calls
+        handle, watched = tempfile.mkstemp(prefix="kfplug-watch-")
+        os.close(handle)
+        env.update(PYTHONPATH=f"{WATCH}:{env['PYTHONPATH']}", KFPLUG_WATCH_OUT=watched)
     command = ["python", filepath, "--config", path, "--session-id", session, "--server-node-id", "1",
                "--cluster-manager", f"{host}:{port}", "--node-manager", node_port or "0", "--processor-id", "1"]
     report = {"cwd": os.getcwd(), "command": command, "filepath_exists": os.path.isfile(filepath)}
@@ -121,9 +134,15 @@ def egg_pair(path, wait):
         except subprocess.TimeoutExpired:
             process.kill()
     output = process.communicate()[0]
+    lines = output.splitlines()
+    imports = [line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time:") and "|" in line]
+    report["eggroll_modules"] = sorted({name for name in imports if name.split(".")[0] == "eggroll"})
+    output = "\n".join(line for line in lines if not line.startswith("import time:"))
     report["returncode"] = process.returncode
     report["output"] = output[-4000:]
     report["log"] = _read(logs)[-4000:] if logs and os.path.exists(logs) else None
+    if watched:
+        report["watched_calls"] = sorted(set(_read(watched).splitlines()))
     return report
 
 

@@ -161,6 +161,12 @@ class Image:
     binds: dict[str, Path] = field(default_factory=dict)  # big image directories shared read-only (its Python venv)
     files: dict[str, str] = field(default_factory=dict)  # single executables of the image, by path (stand-ins)
     user: int = 0
+    standin: bool = False  # not an image of the release (name is no image reference): runs in any container
+
+    def check_models(self, reference: str) -> None:
+        """The container's image is the one this models (a registry the overlay puts in front may differ)."""
+        assert self.standin or reference == self.name or reference.endswith("/" + self.name), \
+            f"the container runs {reference}; the test models {self.name}"
 
 
 @dataclass
@@ -311,6 +317,7 @@ class Pod:
                files: dict[str, str] | None = None, as_user: bool = True) -> tuple[Path, list[str]]:
         """A root shell script that builds the container's filesystem and execs its process; and that process."""
         container = self.container(container_name)
+        image.check_models(container["image"])
         work = self.directory / f"run-{container_name}"
         if work.exists():
             shutil.rmtree(work)

@@ -1,8 +1,9 @@
-"""FATE-Flow 2.0.0 runs as the built fateflow pod runs it, on its party's MariaDB, and takes a job.
+"""FATE-Flow (2.0.0 and 2.2.0) runs as the built fateflow pod runs it, on its party's MariaDB, and takes a job.
 
-The fateflow container's own command (it fills the password into service_conf.yaml and execs
-`python fate_flow_server.py`) runs in the party's sandbox (sandbox.py): the image's tree
-(images.FATEFLOW_200), the pod's volumes at its volumeMount paths, its env, user and security
+For each release of releases.RELEASES, the fateflow container's own command of that release's
+example (it fills the password into service_conf.yaml and execs `python fate_flow_server.py`) runs
+in the party's sandbox (sandbox.py): the release's image tree (images.FATEFLOW_200, FATEFLOW_220)
+on its own Python (3.8, 3.10), the pod's volumes at its volumeMount paths, its env, user and security
 context, Service names through /etc/hosts, MariaDB of the party at mysql:3306.
 """
 
@@ -16,22 +17,23 @@ import pytest
 import yaml
 
 from .conftest import FateFlow
-from .images import CLIENT_200, CLIENT_INIT
+from .images import CLIENT_INIT
+from .releases import RELEASE_PARTIES, RELEASES
 
 pytestmark = [pytest.mark.app, pytest.mark.tools]
 
-PARTIES = ["9999", "10000"]
+VERSIONS = sorted(RELEASES)
 
 
 def running(flow: FateFlow) -> None:
     assert flow.up, f"FATE-Flow did not come up on port 9380. {flow.explain()}"
 
 
-@pytest.mark.parametrize("party", PARTIES)
-def test_fateflow_comes_up_on_the_party_mysql(fateflows, party):
+@pytest.mark.parametrize("version, party", RELEASE_PARTIES)
+def test_fateflow_comes_up_on_the_party_mysql(fateflows, version, party):
     """FATE-Flow serves on 9380 and has made its t_* tables in the database of the rendered service_conf
     (not sqlite)."""
-    flow = fateflows(party)
+    flow = fateflows(version, party)
     running(flow)
     database = flow.party.mysql_env["MYSQL_DATABASE"]
     tables = {row[0] for row in flow.party.db.sql("SHOW TABLES", database=database)}
@@ -39,9 +41,9 @@ def test_fateflow_comes_up_on_the_party_mysql(fateflows, party):
         f"FATE-Flow made no t_* tables in {database} (tables: {sorted(tables)}). {flow.explain()}"
 
 
-@pytest.mark.parametrize("party", PARTIES)
-def test_site_info_answers_with_the_party_id(fateflows, party):
-    flow = fateflows(party)
+@pytest.mark.parametrize("version, party", RELEASE_PARTIES)
+def test_site_info_answers_with_the_party_id(fateflows, version, party):
+    flow = fateflows(version, party)
     running(flow)
     status, body = flow.party.http("/v2/site/info/query")
     assert status == 200, f"GET /v2/site/info/query: {status} {body}"
@@ -49,15 +51,15 @@ def test_site_info_answers_with_the_party_id(fateflows, party):
     assert answer.get("code") == 0 and str(answer["data"]["party_id"]) == party, answer
 
 
-@pytest.mark.parametrize("party", PARTIES)
-def test_fateflow_registers_eggroll_at_the_clustermanager_service(fateflows, party):
+@pytest.mark.parametrize("version, party", RELEASE_PARTIES)
+def test_fateflow_registers_eggroll_at_the_clustermanager_service(fateflows, version, party):
     """FATE-Flow's own record of the eggroll computing engine (t_engine_registry, from service_conf computing.eggroll).
 
-    FATE-Flow 2.0 reads computing.eggroll.{host,port} for eggroll sessions, `cores` for the
-    resources it hands out and `nodes` to split them (controller/job.py adapt_party_parameters);
+    FATE-Flow 2.0 and 2.2 read computing.eggroll.{host,port} for eggroll sessions, `cores` for the
+    resources they hand out and `nodes` to split them (controller/job.py adapt_party_parameters);
     they must name the clustermanager Service and a positive count.
     """
-    flow = fateflows(party)
+    flow = fateflows(version, party)
     running(flow)
     rows = flow.party.db.sql("SELECT f_engine_config, f_cores FROM t_engine_registry "
                              "WHERE f_engine_type = 'computing' AND f_engine_name = 'eggroll'",
@@ -72,28 +74,32 @@ def test_fateflow_registers_eggroll_at_the_clustermanager_service(fateflows, par
         f"eggroll engine registered with {cores} cores, config {config}"
 
 
-def test_client_pod_initialises_the_flow_cli(parties, fateflows):
+@pytest.mark.parametrize("version", VERSIONS)
+def test_client_pod_initialises_the_flow_cli(fateflows, version):
     """The client image's CMD configures its CLIs first (`pipeline init ... && flow init ...` with the
     client-env ConfigMap's FATE_FLOW_IP/FATE_FLOW_PORT); as the pod runs it (its user, its volumes)."""
-    flow = fateflows("9999")
+    flow = fateflows(version, "9999")
     running(flow)
     client = flow.party.pod("StatefulSet", "client")
-    result = client.run("client", CLIENT_200, command=["/bin/sh", "-c", CLIENT_INIT])
+    result = client.run("client", RELEASES[version].images.client, command=["/bin/sh", "-c", CLIENT_INIT])
     assert result.returncode == 0, f"the client container's `{CLIENT_INIT}` fails:\n{result.stdout}\n{result.stderr}"
 
 
-DAG = {
-    # One party, its own FATE-Flow's `download` component (FATE-Flow's provider, no algorithm
-    # code): the job needs no peer. A two-party job would need the peer's osx, which CI cannot run.
-    "schema_version": "2.0.0",
-    "dag": {"parties": [{"role": "guest", "party_id": ["9999"]}],
-            "conf": {}, "stage": "default",
-            "tasks": {"download_0": {"component_ref": "download",
-                                     "parameters": {"name": "kfplug", "namespace": "app", "path": "/tmp/download"}}}},
-}
+def dag(version: str) -> dict:
+    """One party, its own FATE-Flow's `download` component (FATE-Flow's provider, no algorithm
+    code): the job needs no peer. A two-party job would need the peer's osx, which CI cannot run."""
+    return {
+        "schema_version": RELEASES[version].dag_schema_version,
+        "dag": {"parties": [{"role": "guest", "party_id": ["9999"]}],
+                "conf": {}, "stage": "default",
+                "tasks": {"download_0": {"component_ref": "download",
+                                         "parameters": {"name": "kfplug", "namespace": "app",
+                                                        "path": "/tmp/download"}}}},
+    }
 
 
-def test_flow_cli_job_is_accepted_scheduled_and_started(fateflows):
+@pytest.mark.parametrize("version", VERSIONS)
+def test_flow_cli_job_is_accepted_scheduled_and_started(fateflows, version):
     """`flow job submit` from the client pod, with the CLI configured by `flow init` from the client's env.
 
     How far a job gets without the Java components: FATE-Flow sends every scheduling command,
@@ -106,13 +112,13 @@ def test_flow_cli_job_is_accepted_scheduled_and_started(fateflows):
     The CLI runs as root in the client sandbox, so that this test is about FATE-Flow, not about
     the client pod's user (test_client_pod_initialises_the_flow_cli).
     """
-    flow = fateflows("9999")
+    flow = fateflows(version, "9999")
     running(flow)
     client = flow.party.pod("StatefulSet", "client")
-    result = client.run("client", CLIENT_200, as_user=False,
+    result = client.run("client", RELEASES[version].images.client, as_user=False,
                         command=["/bin/sh", "-c", "flow init --ip ${FATE_FLOW_IP} --port ${FATE_FLOW_PORT} >/dev/null"
                                  " && flow job submit -c /opt/kfplug-app/dag.yaml"],
-                        files={"/opt/kfplug-app/dag.yaml": yaml.safe_dump(DAG)})
+                        files={"/opt/kfplug-app/dag.yaml": yaml.safe_dump(dag(version))})
     assert result.returncode == 0, f"flow job submit failed:\n{result.stdout}\n{result.stderr}"
     answer = json.loads(result.stdout[result.stdout.index("{"):])
     assert answer.get("code") == 0, (f"FATE-Flow did not accept the job: {answer.get('message')}\n"
@@ -136,11 +142,12 @@ def test_flow_cli_job_is_accepted_scheduled_and_started(fateflows):
     assert task_started(), f"FATE-Flow never started the job's task (job {status}); osx stand-in saw: {routed}"
 
 
-def test_record_what_server_query_all_discloses(fateflows, record_property):
-    """Records, never fails on: FATE-Flow 2.0 answers GET /v2/server/query/all without authentication
-    (authentication.client is off unless service_conf turns it on) with its merged service_conf,
+@pytest.mark.parametrize("version", VERSIONS)
+def test_record_what_server_query_all_discloses(fateflows, record_property, version):
+    """Records, never fails on: FATE-Flow 2.0 and 2.2 answer GET /v2/server/query/all without authentication
+    (authentication.client is off unless service_conf turns it on) with the merged service_conf,
     database password included. This is why only fateflow's clients may reach port 9380."""
-    flow = fateflows("9999")
+    flow = fateflows(version, "9999")
     running(flow)
     status, body = flow.party.http("/v2/server/query/all")
     password = flow.party.mysql_env.get("MYSQL_PASSWORD", "")
@@ -148,6 +155,6 @@ def test_record_what_server_query_all_discloses(fateflows, record_property):
     record_property("server_query_all_status", status)
     record_property("server_query_all_discloses_mysql_password", exposed)
     if exposed:
-        warnings.warn(f"FATE-Flow {flow.party.party}: unauthenticated GET /v2/server/query/all ({status}) returns "
-                      f"the MySQL password of the rendered service_conf", stacklevel=1)
+        warnings.warn(f"FATE-Flow {version} {flow.party.party}: unauthenticated GET /v2/server/query/all ({status}) "
+                      f"returns the MySQL password of the rendered service_conf", stacklevel=1)
     print(f"GET /v2/server/query/all -> {status}; discloses the MySQL password: {exposed}\n{body[:2000]}")

@@ -5,7 +5,7 @@ what the mysql:8.0 image's entrypoint does on first start (sandbox.initialise_li
 with the env of the built mysql StatefulSet (MYSQL_DATABASE, MYSQL_USER, the password read from
 MYSQL_PASSWORD_FILE in the mounted Secret) and the files of the mysql-init ConfigMap it mounts at
 /docker-entrypoint-initdb.d. Then eggroll's own create-eggroll-meta-tables.sql of the release is
-loaded into a scratch database of the same server and information_schema is compared.
+loaded into a scratch database of the same server and information_schema is compared (2.0.0, 2.2.0 and 1.11.2).
 (MariaDB 10.11 stands in for MySQL 8.0.28; the container's --default-authentication-plugin
 argument, which MariaDB does not know, is not passed.)
 """
@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import release_example
 from .images import unpack
+from .releases import RELEASES
 
 pytestmark = [pytest.mark.app, pytest.mark.tools]
 
-# example, party, the release's eggroll schema: (upstream tarball, path inside it)
+# example, party, the release's eggroll schema: (upstream tarball, path inside it); the 2.x releases as
+# releases.RELEASES has them, and 1.11.2 (no FATE software of its own runs here: MariaDB only)
 CASES = {
-    "2.0.0": ("two-party", "9999", "eggroll-fate-v2.0.0", "conf/create-eggroll-meta-tables.sql"),
+    **{version: (release.example, release.parties[0], *release.eggroll_schema)
+       for version, release in RELEASES.items()},
     "1.11.2": ("exchange-star", "9999", "eggroll-fate-v1.11.2",
                "jvm/core/main/resources/create-eggroll-meta-tables.sql"),
 }
@@ -36,27 +40,37 @@ def columns(db, database: str) -> dict[str, dict[str, str]]:
     return out
 
 
+def example_of(version: str) -> str:
+    return release_example(version) if version in RELEASES else CASES[version][0]
+
+
 @pytest.fixture(scope="module")
 def upstream_schema(parties, tmp_path_factory):
-    """version -> the release's eggroll tables and columns, as MariaDB makes them from upstream's file."""
-    out = {}
-    for version, (example, party, tarball, path) in CASES.items():
-        db = parties(example, party).db
-        sql = (unpack(tarball, tmp_path_factory.mktemp("upstream")) / path).read_text()
-        # upstream's 2.0.0 file creates and USEs `eggroll_meta` itself; point it at the scratch database
-        # (the 1.11.2 file has those two statements commented out and takes --database)
-        sql = sql.replace("`eggroll_meta`", f"`{SCRATCH}`")
-        db.sql(f"DROP DATABASE IF EXISTS `{SCRATCH}`; CREATE DATABASE `{SCRATCH}`;")
-        db.sql(sql, database=SCRATCH)
-        out[version] = columns(db, SCRATCH)
-        assert out[version], f"upstream's {path} made no tables"
-    return out
+    """version -> the release's eggroll tables and columns, as MariaDB makes them from upstream's file
+    (on that release's party's server, once per module)."""
+    made: dict[str, dict[str, dict[str, str]]] = {}
+
+    def get(version: str) -> dict[str, dict[str, str]]:
+        if version not in made:
+            _, party, tarball, path = CASES[version]
+            db = parties(example_of(version), party).db
+            sql = (unpack(tarball, tmp_path_factory.mktemp("upstream")) / path).read_text()
+            # upstream's 2.x file creates and USEs `eggroll_meta` itself; point it at the scratch database
+            # (the 1.11.2 file has those two statements commented out and takes --database)
+            sql = sql.replace("`eggroll_meta`", f"`{SCRATCH}`")
+            db.sql(f"DROP DATABASE IF EXISTS `{SCRATCH}`; CREATE DATABASE `{SCRATCH}`;")
+            db.sql(sql, database=SCRATCH)
+            made[version] = columns(db, SCRATCH)
+            assert made[version], f"upstream's {path} made no tables"
+        return made[version]
+
+    return get
 
 
 def initialised(parties, version: str):
     """The party's MariaDB after the mysql container's first start."""
-    example, party, _, _ = CASES[version]
-    state = parties(example, party)
+    _, party, _, _ = CASES[version]
+    state = parties(example_of(version), party)
     assert state.init_error is None, f"the mysql container's first start fails on MariaDB:\n{state.init_error}"
     return state
 
@@ -78,8 +92,9 @@ def test_rendered_schema_has_every_eggroll_table_and_column(parties, upstream_sc
     _, _, tarball, path = CASES[version]
     state = initialised(parties, version)
     rendered = columns(state.db, state.mysql_env["MYSQL_DATABASE"])
-    missing_tables = sorted(set(upstream_schema[version]) - set(rendered))
-    missing_columns = sorted(f"{table}.{column}" for table, cols in upstream_schema[version].items()
+    upstream = upstream_schema(version)
+    missing_tables = sorted(set(upstream) - set(rendered))
+    missing_columns = sorted(f"{table}.{column}" for table, cols in upstream.items()
                              if table in rendered for column in cols if column not in rendered[table])
     assert not missing_tables and not missing_columns, (
         f"eggroll {version} ({tarball}/{path}) needs tables {missing_tables} and columns {missing_columns}, "
@@ -92,7 +107,7 @@ def test_rendered_eggroll_columns_have_the_release_types(parties, upstream_schem
     state = initialised(parties, version)
     rendered = columns(state.db, state.mysql_env["MYSQL_DATABASE"])
     different = sorted(f"{table}.{column}: {rendered[table][column]} (release: {data_type})"
-                       for table, cols in upstream_schema[version].items() if table in rendered
+                       for table, cols in upstream_schema(version).items() if table in rendered
                        for column, data_type in cols.items()
                        if column in rendered[table] and rendered[table][column] != data_type)
     assert not different, f"columns typed differently from eggroll {version}'s schema: {different}"
