@@ -122,3 +122,18 @@ def test_every_package_ships():
     listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     present = {".".join(("kfplug", *p.parent.relative_to(PACKAGE).parts)) for p in PACKAGE.rglob("__init__.py")}
     assert present <= listed, f"add to [tool.setuptools] packages: {sorted(present - listed)}"
+
+
+def test_validate_loads_no_compiler():
+    """`kfplug validate` reads and checks the spec through each runtime's catalog and checks; its
+    compile steps (and the shared compiler) load only when a plan is made."""
+    import subprocess
+    import sys
+
+    examples = PACKAGE.parent / "examples"
+    probe = ("import sys; from kfplug import api; "
+             f"[api.read(p) for p in {[str(p) for p in sorted(examples.glob('*/federation.yaml'))]!r}]; "
+             "print(sorted(m for m in sys.modules if m.startswith(('kfplug.compile', 'kfplug.plan', "
+             "'kfplug.emit'))))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -7,12 +7,12 @@ a runtime or a module.
 
 from __future__ import annotations
 
-from ..plan import MANAGED_BY, PART_OF, PARTY, ConfigMapGen, Overlay, Patch, Plan, Resource, SecretGen
+from ..plan import ConfigMapGen, Overlay, Patch, Plan, Resource, SecretGen
 from ..runtime import find
 from ..spec.members import members
 from ..spec.model import Federation
 from . import frame, gitops
-from .context import PartyContext, plan_of
+from .context import PartyContext, federation_labels, plan_of
 
 
 def compile_plan(federation: Federation) -> Plan:
@@ -35,7 +35,7 @@ def overlay(ctx: PartyContext) -> Overlay:
         namespace=ctx.member.namespace,
         cluster=ctx.member.cluster,
         bases=ctx.runtime.bases(ctx),
-        labels={MANAGED_BY: "kfplug", PART_OF: ctx.federation.metadata.name, PARTY: ctx.member.name},
+        labels=federation_labels(ctx.federation, ctx.member),
         images=ctx.runtime.images(ctx),
         replicas=frame.replicas(ctx),
         config_maps=tuple(p for p in parts if isinstance(p, ConfigMapGen)),

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from ..catalog import Module, Release
-from ..plan import Overlay, Patch, Plan, Resource
+from ..plan import MANAGED_BY, PART_OF, PARTY, Overlay, Patch, Plan, Resource
 from ..runtime import Runtime
 from ..spec.members import Member
 from ..spec.model import Federation, Party, Spec
@@ -44,6 +44,12 @@ class PartyContext:
 
     def replicas_of(self, module: Module) -> int:
         return self.party.replica_count(module.name, module.replicas) if self.party else module.replicas
+
+
+def federation_labels(federation: Federation, member: Member | None = None) -> dict[str, str]:
+    """The labels every object kfplug makes carries: the federation's, and the member's when it has one."""
+    labels = {MANAGED_BY: "kfplug", PART_OF: federation.metadata.name}
+    return labels | ({PARTY: member.name} if member else {})
 
 
 def workload_patch(file: str, module: Module, *, pod: dict[str, Any] | None = None,

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..plan import MANAGED_BY, PART_OF, PARTY, Resource
+from ..plan import PARTY, Resource
 from ..runtime import Runtime
 from ..spec.members import Member
 from ..spec.model import ArgoCD, Federation, Flux, GitOps
+from .context import federation_labels
 
 FLUX_NAMESPACE = "flux-system"
 FLUX_INTERVAL = "10m"
@@ -35,11 +36,6 @@ def reconcilers(federation: Federation, runtime: Runtime, everyone: Sequence[Mem
 def overlay_path(gitops: GitOps, overlay: str) -> str:
     """An overlay's directory inside the repository."""
     return f"{'' if gitops.path == '.' else gitops.path + '/'}overlays/{overlay}"
-
-
-def _labels(federation: Federation, member: Member | None = None) -> dict[str, str]:
-    labels = {MANAGED_BY: "kfplug", PART_OF: federation.metadata.name}
-    return labels | ({PARTY: member.name} if member else {})
 
 
 def _flux(federation: Federation, gitops: GitOps, flux: Flux, runtime: Runtime,
@@ -70,7 +66,7 @@ def _flux(federation: Federation, gitops: GitOps, flux: Flux, runtime: Runtime,
             spec["serviceAccountName"] = flux.service_account_name
         body = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
                 "metadata": {"name": _name(federation, member), "namespace": namespace,
-                             "labels": _labels(federation, member)},
+                             "labels": federation_labels(federation, member)},
                 "spec": spec}
         yield Resource(f"deploy/flux/{member.cluster}/{member.name}.yaml", body)
 
@@ -87,7 +83,7 @@ def _argocd(federation: Federation, gitops: GitOps, argocd: ArgoCD,
         server = (argocd.destinations or {}).get(cluster, LOCAL_CLUSTER)
         template = {
             "metadata": {"name": f"{federation.metadata.name}-{{{{.overlay}}}}",
-                         "labels": {**_labels(federation), PARTY: "{{.overlay}}"}},
+                         "labels": {**federation_labels(federation), PARTY: "{{.overlay}}"}},
             "spec": {
                 "project": argocd.project or "default",
                 "source": {"repoURL": argocd.repo_url, "targetRevision": argocd.target_revision or "HEAD",
@@ -98,7 +94,8 @@ def _argocd(federation: Federation, gitops: GitOps, argocd: ArgoCD,
         }
         body = {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
                 "metadata": {"name": f"{federation.metadata.name}-{cluster}",
-                             "namespace": argocd.namespace or ARGOCD_NAMESPACE, "labels": _labels(federation)},
+                             "namespace": argocd.namespace or ARGOCD_NAMESPACE,
+                             "labels": federation_labels(federation)},
                 "spec": {"goTemplate": True, "goTemplateOptions": ["missingkey=error"],
                          "generators": [{"list": {"elements": elements}}], "template": template}}
         yield Resource(f"deploy/argocd/{cluster}/applicationset.yaml", body)

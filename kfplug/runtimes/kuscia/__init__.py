@@ -4,31 +4,25 @@ and lite domains, each one workload; Domains and routes are applied inside the m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
 from ...catalog import Module, Release
-from ...compile import frame, placement
-from ...compile.context import PartyContext
-from ...plan import Image
 from ...runtime import Check, Runtime, Step
 from ...spec.members import MASTER as MASTER_MEMBER
 from ...spec.members import Member
 from ...spec.model import Spec
-from . import catalog, checks, config, domain, network
-from .bootstrap import bootstrap
+from . import catalog, checks
+
+if TYPE_CHECKING:
+    from ...compile.context import PartyContext
+    from ...plan import Image
 
 MASTER_NAMESPACE = "kuscia-master"
 MASTER_ID = "kuscia-system"
 DEFAULT_PROTOCOL: Final = "NOTLS"  # as upstream's Kubernetes manifests; see docs (Kuscia)
 DEFAULT_LITE_RUNTIME: Final = "runk"
-
-DOMAIN_STEPS: tuple[Step, ...] = (frame.namespace, config.kuscia_config, domain.secret_volumes, frame.pull_settings,
-                                  frame.resource_overrides, placement.placement, domain.gateway_service,
-                                  network.network_policies)
-MASTER_STEPS = (*DOMAIN_STEPS, bootstrap)
-LITE_STEPS = (*DOMAIN_STEPS, domain.runp_token)
 
 
 class Kuscia(Runtime):
@@ -68,6 +62,8 @@ class Kuscia(Runtime):
         return tuple(m for m in everyone if m.kind == MASTER_MEMBER)
 
     def steps(self, ctx: PartyContext) -> Sequence[Step]:
+        from .steps import LITE_STEPS, MASTER_STEPS  # the compiler loads only to compile
+
         return MASTER_STEPS if ctx.member.kind == MASTER_MEMBER else LITE_STEPS
 
     def bases(self, ctx: PartyContext) -> tuple[str, ...]:
@@ -78,6 +74,8 @@ class Kuscia(Runtime):
 
     def images(self, ctx: PartyContext) -> tuple[Image, ...]:
         """The Kuscia image (kuscia-secretflow for a runp lite; the bootstrap Job runs the plain one)."""
+        from ...compile import frame
+
         runp = ctx.party is not None and ctx.party.runtime == "runp"
         return (frame.image(ctx, catalog.KUSCIA_IMAGE, catalog.RUNP_IMAGE if runp else None),)
 

@@ -7,8 +7,8 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from ...compile.context import PartyContext
-from ...plan import MANAGED_BY, NAME, PART_OF, ConfigMapGen, Part, Resource
+from ...compile.context import PartyContext, federation_labels
+from ...plan import NAME, ConfigMapGen, Part, Resource
 from ...spec.members import service_host
 from ...spec.model import Federation, Party
 from ...yamlwrite import dump
@@ -27,7 +27,7 @@ def kuscia_resources(federation: Federation) -> list[dict[str, Any]]:
     routes leave out `requestHeadersToAdd`, whose placeholder upstream's script never fills
     (research: assumed unnecessary between lites, not verified)."""
     spec = federation.spec
-    labels = {MANAGED_BY: "kfplug", PART_OF: federation.metadata.name}
+    labels = federation_labels(federation)
     out = [{"apiVersion": CRD_VERSION, "kind": "Domain", "metadata": {"name": p.id, "labels": labels},
             "spec": {"authCenter": {"authenticationType": "Token", "tokenGenMethod": "RSA-GEN"}}}
            for p in spec.parties]
