@@ -42,22 +42,25 @@ def read_spec(path: str | Path) -> tuple[Federation, list[Issue]]:
         data = read_file(path)
     except OSError as err:
         raise SpecError([Issue(str(path), 0, "", f"cannot read: {err.strerror}")]) from None
-    return parse_spec(data, str(path))
+    return parse_spec(data, str(path), base=path.parent)
 
 
-def parse_spec(data: bytes | str, source: str) -> tuple[Federation, list[Issue]]:
-    """Load and validate a spec's text (strict YAML, lines kept). Raises SpecError."""
+def parse_spec(data: bytes | str, source: str, base: Path | None = None) -> tuple[Federation, list[Issue]]:
+    """Load and validate a spec's text (strict YAML, lines kept). Files the spec names (CA
+    certificates) are read relative to `base`; without it, none is. Raises SpecError."""
     raw, marks, issues = load_document(data, source)
-    return parse_tree(raw, Locator(source, marks), issues)
+    return parse_tree(raw, Locator(source, marks), issues, base)
 
 
-def parse_tree(raw: object, locator: Locator, issues: list[Issue] | None = None) -> tuple[Federation, list[Issue]]:
+def parse_tree(raw: object, locator: Locator, issues: list[Issue] | None = None,
+               base: Path | None = None) -> tuple[Federation, list[Issue]]:
     """Structure, resolve and validate loaded data: (federation, warnings). Raises SpecError."""
     from .resolve import resolve  # the runtime catalogs are only needed past parsing
+    from .trust import read_cas
     from .validate import validate
 
     issues = [] if issues is None else issues
-    federation = structure(raw, locator, issues)
+    federation = read_cas(structure(raw, locator, issues), base, locator, issues)
     resolved = resolve(federation, locator, issues)
     issues += validate(resolved, locator)
     errors = [issue for issue in issues if issue.severity == "error"]

@@ -248,6 +248,21 @@ Protocol = Literal["NOTLS", "TLS", "MTLS"]
 
 
 @attrs.frozen
+class RouterTLS:
+    """A member's part in the trust between parties (spec.tls): its CA and, optionally, its router's key pair."""
+    # this member's CA certificate (PEM, public): a path relative to the spec, or the PEM text itself;
+    # read and checked at load, so later stages see the PEM
+    ca: str | None = None
+    secret_name: DNSSubdomain | None = None  # an existing Secret (tls.crt, tls.key) signed by `ca`
+
+
+@attrs.frozen
+class MemberSops:
+    """The age recipients of one member's Secrets kept in Git (with spec.gitops.sops)."""
+    age: tuple[AgeRecipient, ...]
+
+
+@attrs.frozen
 class Party:
     id: PartyId
     namespace: DNSLabel | None = None
@@ -262,6 +277,8 @@ class Party:
     secrets: dict[str, SecretRef] | None = None
     resources: dict[str, Resources] | None = None
     security: Security | None = None
+    tls: RouterTLS | None = None
+    sops: MemberSops | None = None
     # kuscia lites only
     protocol: Protocol | None = None
     key_secret: SecretRef | None = None
@@ -285,9 +302,9 @@ class Party:
 
 # Fields every runtime reads; a runtime names the others it takes (Runtime.party_fields).
 SHARED_PARTY_FIELDS = frozenset({"id", "namespace", "cluster", "expose", "endpoint", "placement", "resources",
-                                 "security"})
+                                 "security", "tls", "sops"})
 # Fields a party has and `defaults` may not set.
-PARTY_IDENTITY = ("id", "namespace", "cluster", "endpoint")
+PARTY_IDENTITY = ("id", "namespace", "cluster", "endpoint", "tls")  # tls: each member has its own CA
 
 
 @attrs.frozen
@@ -301,6 +318,8 @@ class Exchange:
     placement: Placement | None = None
     resources: dict[str, Resources] | None = None
     security: Security | None = None
+    tls: RouterTLS | None = None
+    sops: MemberSops | None = None
 
 
 @attrs.frozen
@@ -317,6 +336,8 @@ class Master:
     placement: Placement | None = None
     resources: dict[str, Resources] | None = None
     security: Security | None = None
+    tls: RouterTLS | None = None
+    sops: MemberSops | None = None
 
 
 @attrs.frozen
@@ -356,8 +377,9 @@ class ArgoCD:
 
 @attrs.frozen
 class Sops:
-    """Generated Secrets kept in Git, encrypted with SOPS for these age recipients."""
-    age: tuple[AgeRecipient, ...]
+    """Generated Secrets kept in Git, encrypted with SOPS: each member's for its own recipients
+    (its `sops.age`) and these, which every member's files add."""
+    age: tuple[AgeRecipient, ...] = ()
     decryption_secret: DNSSubdomain | None = None  # Flux's Secret holding the age key; default sops-age
 
 
@@ -368,6 +390,16 @@ class GitOps:
     flux: Flux | None = None
     argocd: ArgoCD | None = None
     sops: Sops | None = None
+
+
+@attrs.frozen
+class TrustSettings:
+    """Trust between parties: `mutual` makes every link between two members' routers mutual TLS."""
+    mode: Literal["off", "mutual"] | None = None  # default off
+
+    @property
+    def mutual(self) -> bool:
+        return self.mode == "mutual"
 
 
 @attrs.frozen
@@ -383,6 +415,11 @@ class Spec:
     master: Master | None = None
     routes: Literal["all"] | tuple[Route, ...] | None = None
     gitops: GitOps | None = None
+    tls: TrustSettings | None = None
+
+    @property
+    def mutual_tls(self) -> bool:
+        return self.tls is not None and self.tls.mutual
 
 
 @attrs.frozen
