@@ -99,6 +99,17 @@ def init_secrets(out: str | Path) -> list[Path]:
     return _init(Path(out))
 
 
+def init_pki(spec_file: str | Path) -> list[Path]:
+    """`kfplug tls init`: a CA for each member whose `tls.ca` file is missing. Raises SpecError or OutputError."""
+    from .emit.pki import init_pki as write_pki
+    from .spec.load import read_unchecked
+    from .spec.members import members
+
+    path = Path(spec_file)
+    federation = read_unchecked(path)
+    return write_pki(members(federation.spec), federation.metadata.name, path.parent)
+
+
 def schema() -> str:
     """The JSON Schema (draft 2020-12) of a Federation document, generated from the model, as JSON text
     (sorted keys: the same on every run). For editors; `read` stays the authority."""

@@ -26,6 +26,14 @@ class SecretMount:
 
 
 @attrs.frozen
+class Entry:
+    """Where peers reach a member's router: its Service, port name and port."""
+    service: str
+    port_name: str
+    port: int
+
+
+@attrs.frozen
 class Module:
     name: str
     kind: str  # Deployment | StatefulSet
@@ -44,6 +52,8 @@ class Module:
     secret_mounts: tuple[SecretMount, ...] = ()
     # port name -> the only modules of the party that may connect to it; other ports admit the whole party
     clients: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    # a router's TLS port: with mutual TLS peers dial it, through a Service of its own (<name>-tls)
+    tls_port: int | None = None
 
     @property
     def router(self) -> bool:
@@ -54,6 +64,14 @@ class Module:
         """The port peers dial (routers only)."""
         assert self.router_port is not None, f"{self.name} is not a router"
         return self.ports[self.router_port]
+
+    def entry(self, mutual_tls: bool) -> Entry:
+        """What peers dial: the TLS Service when the federation uses mutual TLS and the router has a TLS
+        port; else its own Service and port."""
+        if mutual_tls and self.tls_port is not None:
+            return Entry(f"{self.name}-tls", "grpc-tls", self.tls_port)
+        assert self.router_port is not None, f"{self.name} is not a router"
+        return Entry(self.name, self.router_port, self.federation_port)
 
     @property
     def images(self) -> tuple[str, ...]:

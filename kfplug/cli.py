@@ -100,6 +100,33 @@ def secrets_init(directory: Path) -> None:
         _fail(error)
 
 
+@main.group()
+def tls() -> None:
+    """Certificates for the trust between parties (spec.tls)."""
+
+
+@tls.command("init")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+def tls_init(spec: Path) -> None:
+    """A test PKI: for each member whose tls.ca file is missing, a CA of its own. Writes the certificate
+    there and the CA's key pair beside it as the kfplug-ca Secret (NAME.secret.yaml, mode 0600,
+    git-ignored), which that party alone applies in its namespace. Existing files are kept."""
+    from .emit.write import OutputError
+
+    try:
+        written = api.init_pki(spec)
+    except (SpecError, OutputError) as error:
+        _fail(error)
+    for path in written:
+        click.echo(f"wrote {path}")
+    keys = [path for path in written if path.name.endswith(".secret.yaml")]
+    if keys:
+        click.echo("next: each party applies its own CA key pair in its namespace, and no other party ever "
+                   "sees it:", err=True)
+        for path in keys:
+            click.echo(f"  kubectl apply -f {path}", err=True)
+
+
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 def images(spec: Path) -> None:

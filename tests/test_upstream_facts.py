@@ -61,7 +61,7 @@ def party(built, version: str) -> list[dict]:
 
 def script(objects: list[dict], kind: str, name: str) -> str:
     container = find(objects, kind, name)["spec"]["template"]["spec"]["containers"][0]
-    return " ".join(container["command"])
+    return " ".join(container["command"] + container.get("args", []))
 
 
 def leaf_paths(tree, prefix=()) -> set[tuple]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from ..catalog import Module, Release
+from ..catalog import Entry, Module, Release
 from ..plan import MANAGED_BY, PART_OF, PARTY, Overlay, Patch, Plan, Resource
 from ..runtime import Runtime
 from ..spec.members import Member
@@ -33,6 +33,11 @@ class PartyContext:
     @property
     def router(self) -> Module:
         return next(m for m in self.modules if m.router)
+
+    @property
+    def entry(self) -> Entry:
+        """Where peers dial this member's router (and it dials theirs: one runtime, one mode)."""
+        return self.router.entry(self.spec.mutual_tls)
 
     @property
     def cluster_dns(self) -> str | None:
@@ -73,5 +78,5 @@ def plan_of(federation: Federation, runtime: Runtime, overlays: list[Overlay],
         by_cluster.setdefault(overlay.cluster, []).append(overlay.name)
     clusters = {c.name: tuple(by_cluster[c.name]) for c in federation.spec.clusters or () if c.name in by_cluster}
     gitops = federation.spec.gitops
-    sops_age = gitops.sops.age if gitops and gitops.sops else ()
-    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters, reconcilers, sops_age)
+    encrypted = gitops is not None and gitops.sops is not None
+    return Plan(federation.metadata.name, runtime.name, tuple(overlays), clusters, reconcilers, encrypted)

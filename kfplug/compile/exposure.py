@@ -1,4 +1,5 @@
-"""How the router is reached from outside the cluster: its Service type and node port."""
+"""How the router is reached from outside the cluster: the Service peers dial (with mutual TLS, the
+router's TLS Service only), its type and node port."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ def exposure(ctx: PartyContext) -> Iterator[Part]:
     expose = ctx.member.spec.expose
     if expose is None or not expose.outside:
         return
-    router = ctx.router
+    entry = ctx.entry
     spec: dict[str, Any] = {"type": expose.type}
     if expose.node_port is not None:
-        spec["ports"] = [{"port": router.federation_port, "nodePort": expose.node_port}]
+        spec["ports"] = [{"port": entry.port, "nodePort": expose.node_port}]
     if expose.load_balancer_ip is not None:
         spec["loadBalancerIP"] = expose.load_balancer_ip
-    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": router.name}, "spec": spec}
-    yield Patch("exposure.yaml", "Service", router.name, body)
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": entry.service}, "spec": spec}
+    yield Patch("exposure.yaml", "Service", entry.service, body)

@@ -45,6 +45,24 @@ def read_spec(path: str | Path) -> tuple[Federation, list[Issue]]:
     return parse_spec(data, str(path), base=path.parent)
 
 
+def read_unchecked(path: Path) -> Federation:
+    """A spec structured and defaulted, its CA files not read and nothing else checked: what
+    `kfplug tls init` needs to make those files. Raises SpecError."""
+    from .resolve import resolve
+
+    try:
+        data = read_file(path)
+    except OSError as err:
+        raise SpecError([Issue(str(path), 0, "", f"cannot read: {err.strerror}")]) from None
+    raw, marks, issues = load_document(data, str(path))
+    locator = Locator(str(path), marks)
+    federation = resolve(structure(raw, locator, issues), locator, issues)
+    errors = [issue for issue in issues if issue.severity == "error"]
+    if errors:
+        raise SpecError(errors)
+    return federation
+
+
 def parse_spec(data: bytes | str, source: str, base: Path | None = None) -> tuple[Federation, list[Issue]]:
     """Load and validate a spec's text (strict YAML, lines kept). Files the spec names (CA
     certificates) are read relative to `base`; without it, none is. Raises SpecError."""

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..diagnostics import FieldPath, Issue
+from ..diagnostics import FieldPath, Finding, Issue, warning
 from .members import members
-from .model import Exchange, Federation, Master, Party
+from .model import Exchange, Federation, Master, Party, Spec
 
 if TYPE_CHECKING:
+    from ..runtime import Runtime
     from .load import Locator
 
 PEM_BEGIN = "-----BEGIN "
@@ -102,3 +103,18 @@ def _pem_kinds(text: str) -> Iterator[str]:
         line = line.strip()
         if line.startswith(PEM_BEGIN) and line.endswith("-----"):
             yield line[len(PEM_BEGIN):-5].strip()
+
+
+def check_trust(spec: Spec, runtime: Runtime) -> Iterator[tuple[FieldPath, str] | Finding]:
+    """Each CA named is one PEM CA certificate, currently valid; member TLS settings without
+    spec.tls.mode: mutual do nothing, and say so."""
+    for member in members(spec):
+        tls = member.spec.tls
+        if tls is None:
+            continue
+        if not spec.mutual_tls:
+            yield warning(member.path + ("tls",), "has no effect: spec.tls.mode is off")
+        if tls.ca is not None and PEM_BEGIN in tls.ca:  # a file that could not be read is reported already
+            problem = ca_problem(tls.ca)
+            if problem:
+                yield member.path + ("tls", "ca"), problem

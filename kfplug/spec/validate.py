@@ -15,13 +15,14 @@ from . import checks
 from .model import SHARED_PARTY_FIELDS, Federation, Party, Spec
 from .placement import check_placement
 from .structure import camel, did_you_mean
+from .trust import check_trust
 
 if TYPE_CHECKING:
     from .load import Locator
 
 SHARED_CHECKS = (checks.check_ids, checks.check_clusters, checks.check_modules, checks.check_module_keys,
                  checks.check_exposure, check_placement, checks.check_storage, checks.check_ingress,
-                 checks.check_gitops)
+                 checks.check_gitops, check_trust)
 OPTIONAL_SPEC_FIELDS = ("exchange", "master", "routes")  # each taken by the runtimes that name it
 
 

@@ -52,7 +52,7 @@ class Fate(Runtime):
         return tuple(self.modules[name] for name in release.modules if name in wanted)
 
     def checks(self) -> Sequence[Check]:
-        return (checks.check_reachability,)
+        return (checks.check_reachability, checks.check_trust)
 
     def neighbours(self, member: Member, everyone: Sequence[Member]) -> tuple[Member, ...]:
         return topology.neighbours(member, everyone)

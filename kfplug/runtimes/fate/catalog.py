@@ -11,6 +11,8 @@ import attrs
 from ...catalog import Module, Release, SecretKind, SecretMount, SecretUse
 
 ROUTER_PORT = 9370
+OSX_TLS_PORT = 9883  # osx's grpc.tls.port, as its image exposes it
+ROLLSITE_TLS_PORT = 9380  # rollsite's eggroll.rollsite.secure.port (eggroll's default)
 MYSQL_PASSWORD = SecretMount("mysql", "mysql-password")  # a file: /run/secrets/mysql/password
 WAIT_FOR_MYSQL = {"wait-for-mysql": "mysql"}
 
@@ -19,9 +21,10 @@ MODULES = {
     for m in (
         Module("mysql", "StatefulSet", "mysql", {"mysql": 3306}, stateful=True, default_size="10Gi",
                secret_mounts=(MYSQL_PASSWORD,), clients={"mysql": ("clustermanager", "fateflow")}),
-        Module("osx", "Deployment", "federatedai/osx", {"grpc": ROUTER_PORT}, router_port="grpc", scalable=True),
+        Module("osx", "Deployment", "federatedai/osx", {"grpc": ROUTER_PORT}, router_port="grpc", scalable=True,
+               tls_port=OSX_TLS_PORT),
         Module("rollsite", "Deployment", "federatedai/eggroll", {"grpc": ROUTER_PORT}, router_port="grpc",
-               scalable=True),
+               scalable=True, tls_port=ROLLSITE_TLS_PORT),
         Module("clustermanager", "Deployment", "federatedai/eggroll", {"grpc": 4670},
                init_containers=WAIT_FOR_MYSQL, requires=("mysql",), secret_mounts=(MYSQL_PASSWORD,)),
         # the node manager and its egg_pair workers never open the database, so they get no password

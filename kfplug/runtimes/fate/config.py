@@ -21,7 +21,15 @@ from ...plan import ConfigMapGen, Part
 from ...spec.members import Member, reach
 from ...spec.values import Endpoint
 from ...yamlwrite import dump
-from .catalog import ROUTER_PORT, STACKS, Stack
+from .catalog import OSX_TLS_PORT, ROUTER_PORT, STACKS, Stack
+from .tls import PEERS_BUNDLE, SERVED_CERT, SERVED_KEY, trust_file
+
+Route = dict[str, str | int | bool]
+Routes = dict[str, list[Route]]  # a party's entry: service -> [{ip, port, ...}]
+# a route's TLS fields: osx takes the client key pair and the CA per route; rollsite (eggroll 2.5) marks
+# the route secure and uses its own key pair and CA from eggroll.properties
+OSX_ROUTE_TLS: Route = {"useSSL": True, "certChainFile": SERVED_CERT, "privateKeyFile": SERVED_KEY}
+ROLLSITE_ROUTE_TLS: Route = {"is_secure": True}
 
 PASSWORD_PLACEHOLDER = "@MYSQL_PASSWORD@"
 POD_IP_PLACEHOLDER = "@POD_IP@"  # filled in at start from the downward API (status.podIP)
@@ -36,9 +44,10 @@ EGGROLL_CORES = 16  # cores FATE-Flow hands out on eggroll, over all nodes (Kube
 
 @attrs.frozen
 class Peer:
-    """Where a party's router reaches another router."""
+    """Where a party's router reaches another router; with mutual TLS, the CA file it trusts there."""
     party: str
     address: Endpoint
+    ca_file: str | None = None
 
 
 @attrs.frozen
@@ -52,6 +61,7 @@ class ConfigInput:
     exchange: bool = False  # this party is the exchange itself
     # module -> pods, for the modules whose count the configuration names
     replicas: dict[str, int] = attrs.field(factory=dict)
+    tls_port: int | None = None  # with mutual TLS: the router's TLS port, serving peers only
 
 
 def config_maps(ctx: PartyContext) -> Iterator[Part]:
@@ -61,11 +71,11 @@ def config_maps(ctx: PartyContext) -> Iterator[Part]:
 
 def config_input(ctx: PartyContext) -> ConfigInput:
     """Routes: a party in a star has the exchange as its default route; otherwise each neighbour."""
-    router = ctx.router
+    entry, mutual = ctx.entry, ctx.spec.mutual_tls
 
     def peer(target: Member) -> Peer | None:
-        address = reach(ctx.member, target, router.name, router.federation_port)
-        return None if address is None else Peer(target.id, address)
+        address = reach(ctx.member, target, entry.service, entry.port)
+        return None if address is None else Peer(target.id, address, trust_file(target) if mutual else None)
 
     hub = [target for target in ctx.neighbours if target.kind == "exchange"]
     return ConfigInput(
@@ -76,6 +86,7 @@ def config_input(ctx: PartyContext) -> ConfigInput:
         default_route=peer(hub[0]) if hub else None,
         exchange=ctx.member.kind == "exchange",
         replicas={m.name: ctx.replicas_of(m) for m in ctx.modules},
+        tls_port=entry.port if mutual else None,
     )
 
 
@@ -127,11 +138,11 @@ def _stack(ctx: ConfigInput) -> Stack:
     return STACKS[ctx.release.version]
 
 
-def _entry(peer: Peer) -> list[dict[str, str | int]]:
-    return [{"ip": peer.address.host, "port": peer.address.port}]
-
-
-Routes = dict[str, list[dict[str, str | int]]]  # a party's entry: service -> [{ip, port}]
+def _entry(peer: Peer, osx: bool) -> list[Route]:
+    route: Route = {"ip": peer.address.host, "port": peer.address.port}
+    if peer.ca_file is not None:
+        route |= OSX_ROUTE_TLS | {"caFile": peer.ca_file} if osx else ROLLSITE_ROUTE_TLS
+    return [route]
 
 
 def _route_table(ctx: ConfigInput, osx: bool) -> str:
@@ -146,13 +157,13 @@ def _route_table(ctx: ConfigInput, osx: bool) -> str:
             local = {"default": [{"ip": ROLLSITE_SELF, "port": ROUTER_PORT}], **local}
         table[ctx.party] = local
     for peer in ctx.peers:
-        table[peer.party] = {"default": _entry(peer)}
+        table[peer.party] = {"default": _entry(peer, osx)}
     if ctx.default_route:
-        table["default"] = {"default": _entry(ctx.default_route)}
+        table["default"] = {"default": _entry(ctx.default_route, osx)}
     document: dict[str, Any] = {"route_table": table}
     if osx:
         document["self_party"] = [ctx.party]
-    document["permission"] = {"default_allow": True}
+    # no `permission` block: neither router reads one; who may connect is the trust bundle's CAs alone
     return json.dumps(document, indent=2) + "\n"
 
 
@@ -168,8 +179,7 @@ def _broker_properties(ctx: ConfigInput) -> str:
     pairs = [
         ("grpc.port", ROUTER_PORT),
         ("self.party", ctx.party),
-        ("open.grpc.tls.server", "false"),
-        ("grpc.tls.port", 9883),
+        *_osx_tls(ctx),
         ("open.http.server", "false"),
         ("http.port", 8807),
         ("deploy.model", "standalone"),
@@ -184,6 +194,39 @@ def _broker_properties(ctx: ConfigInput) -> str:
     if stack.osx_names_eggroll:  # eggroll 3's protocol, as the base's classpath (pb_lib/v3) says
         pairs.append(("eggroll.version", stack.eggroll))
     return _properties(pairs)
+
+
+def _osx_tls(ctx: ConfigInput) -> list[tuple[str, object]]:
+    """osx's TLS server: a second port for peers, requiring a client certificate from the CAs of the
+    members it has routes to; its plaintext port stays for the party's own modules."""
+    if ctx.tls_port is None:
+        return [("open.grpc.tls.server", "false"), ("grpc.tls.port", OSX_TLS_PORT)]
+    return [
+        ("open.grpc.tls.server", "true"),
+        ("grpc.tls.port", ctx.tls_port),
+        ("grpc.server.cert.chain.file", SERVED_CERT),
+        ("grpc.server.private.key.file", SERVED_KEY),
+        ("grpc.server.ca.file", PEERS_BUNDLE),
+        ("grpc.ssl.open.client.validate", "true"),
+    ]
+
+
+def _rollsite_tls(ctx: ConfigInput) -> list[tuple[str, object]]:
+    """rollsite's secure port beside its plaintext one, requiring client certificates; its routes marked
+    is_secure dial with the same key pair and trust the same CAs (eggroll 2.5 has one client context,
+    not one per route)."""
+    if ctx.tls_port is None:
+        return []
+    return [
+        ("eggroll.rollsite.secure.port", ctx.tls_port),
+        ("eggroll.core.security.crt.path", SERVED_CERT),
+        ("eggroll.core.security.key.path", SERVED_KEY),
+        ("eggroll.core.security.ca.crt.path", PEERS_BUNDLE),
+        ("eggroll.core.security.secure.client.auth.enabled", "true"),
+        ("eggroll.core.security.client.crt.path", SERVED_CERT),
+        ("eggroll.core.security.client.key.path", SERVED_KEY),
+        ("eggroll.core.security.client.ca.crt.path", PEERS_BUNDLE),
+    ]
 
 
 def _eggroll_properties(ctx: ConfigInput) -> str:
@@ -231,6 +274,7 @@ def _eggroll_properties(ctx: ConfigInput) -> str:
             ("eggroll.rollsite.push.long.retry", 2),
             ("eggroll.rollsite.push.batches.per.stream", 10),
             ("eggroll.rollsite.adapter.sendbuf.size", 100000),
+            *_rollsite_tls(ctx),
         ]
     return _properties(pairs, section="eggroll")
 

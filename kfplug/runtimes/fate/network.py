@@ -66,10 +66,10 @@ def _guarded(ctx: PartyContext, module: Module) -> Iterator[Part]:
 
 
 def _router(ctx: PartyContext) -> Part:
-    """The router's port from the neighbours' routers (anyone, when exposed or across clusters), and
-    out to them."""
+    """The port peers dial (with mutual TLS, the TLS port: the plaintext one stays inside the party) from
+    the neighbours' routers (anyone, when exposed or across clusters), and out to theirs."""
     router = ctx.router
-    port = router.federation_port
+    port = ctx.entry.port
     sources = callers(ctx, ((peer, router.name) for peer in ctx.neighbours))
     return policy(router.name, router.name, named(router.name), ingress=[from_sources(sources, port)],
                   egress=[to_member(ctx, peer, router.name, port) for peer in ctx.neighbours] or None)

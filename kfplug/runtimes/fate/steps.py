@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...compile import exposure, frame, ingress, placement, secrets, storage
 from ...runtime import Step
-from . import config, network
+from . import config, network, tls
 
 STEPS: tuple[Step, ...] = (
     frame.namespace,
@@ -15,6 +15,7 @@ STEPS: tuple[Step, ...] = (
     placement.placement,
     storage.storage,
     ingress.ingresses,
+    tls.router_tls,
     exposure.exposure,
     network.network_policies,
 )
