@@ -23,6 +23,7 @@ MASTER_NAMESPACE = "kuscia-master"
 MASTER_ID = "kuscia-system"
 DEFAULT_PROTOCOL: Final = "NOTLS"  # as upstream's Kubernetes manifests; see docs (Kuscia)
 DEFAULT_LITE_RUNTIME: Final = "runk"
+MUTUAL_PROTOCOL: Final = "MTLS"
 
 
 class Kuscia(Runtime):
@@ -38,15 +39,16 @@ class Kuscia(Runtime):
         return catalog.party_id(value)
 
     def resolve(self, spec: Spec) -> Spec:
-        """Lites speak NOTLS and run runk unless they say otherwise; the master takes the protocol of
-        `defaults` and has its own namespace."""
-        parties = tuple(attrs.evolve(p, protocol=p.protocol or DEFAULT_PROTOCOL,
+        """Lites speak NOTLS (MTLS with spec.tls.mode mutual) and run runk unless they say otherwise; the
+        master takes the protocol of `defaults` and has its own namespace."""
+        protocol = MUTUAL_PROTOCOL if spec.mutual_tls else DEFAULT_PROTOCOL
+        parties = tuple(attrs.evolve(p, protocol=p.protocol or protocol,
                                      runtime=p.runtime or DEFAULT_LITE_RUNTIME) for p in spec.parties)
         master = spec.master
         if master is not None:
             default_protocol = spec.defaults.protocol if spec.defaults else None
             master = attrs.evolve(master, id=master.id or MASTER_ID, namespace=master.namespace or MASTER_NAMESPACE,
-                                  protocol=master.protocol or default_protocol or DEFAULT_PROTOCOL)
+                                  protocol=master.protocol or default_protocol or protocol)
         return attrs.evolve(spec, parties=parties, master=master)
 
     def modules_of(self, member: Member, release: Release) -> tuple[Module, ...]:

@@ -162,5 +162,18 @@ def check_route_names(spec: Spec, runtime: Runtime) -> Found:
                 f"{name!r}, and one would replace the other; choose ids that do not run into each other"
 
 
-CHECKS = (check_plain_exposure, check_master, check_lites, check_key_secrets, check_routes, check_route_names,
+def check_trust(spec: Spec, runtime: Runtime) -> Found:
+    """Kuscia makes every domain's certificates itself, from the domain's key (kuscia.yaml's domainKeyData
+    signs a self-signed CA per domain): a member's tls.ca or tls.secretName would be ignored. With
+    spec.tls.mode mutual every domain speaks MTLS."""
+    for member in members(spec):
+        if member.spec.tls is not None:
+            yield member.path + ("tls",), "Kuscia makes each domain's certificates from its own key; tls.ca " \
+                                          "and tls.secretName do not apply (docs/security.md, Kuscia)"
+        protocol = member.spec.protocol  # type: ignore[union-attr]  # no exchange here
+        if spec.mutual_tls and protocol != "MTLS":
+            yield member.path + ("protocol",), f"{protocol}, but spec.tls.mode mutual takes MTLS on every domain"
+
+
+CHECKS = (check_trust, check_plain_exposure, check_master, check_lites, check_key_secrets, check_routes, check_route_names,
           check_reachability, check_dns, check_ipv4_endpoints)
