@@ -90,14 +90,24 @@ def secrets() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
 def secrets_init(directory: Path) -> None:
     """Create DIRECTORY/overlays/*/secrets/*.env with random values where missing (mode 0600); for a tree
-    that keeps its Secrets in Git (spec.gitops.sops), *.sops.yaml encrypted with sops instead."""
+    that keeps its Secrets in Git (spec.gitops.sops), *.sops.yaml encrypted with sops instead, and an existing
+    one encrypted again where its recipients differ from its overlay's rule in .sops.yaml."""
+    from .emit.secrets import SecretsError
     from .emit.write import OutputError
 
+    problems: list[str] = []
     try:
-        for path in api.init_secrets(directory):
-            click.echo(f"wrote {path}")
+        written = api.init_secrets(directory)
+    except SecretsError as error:  # the files it could write are written: say which, then what failed
+        written, problems = error.written, error.problems
     except OutputError as error:
         _fail(error)
+    for path in written:
+        click.echo(f"wrote {path}")
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(2)
 
 
 @main.group()

@@ -78,6 +78,7 @@ class Overlay:
     secrets: tuple[SecretGen, ...] = ()
     patches: tuple[Patch, ...] = ()
     resources: tuple[Resource, ...] = ()
+    sops_age: tuple[str, ...] = ()  # with Plan.encrypted: the age recipients of its Secrets kept in Git
 
 
 @attrs.frozen
@@ -87,7 +88,7 @@ class Plan:
     overlays: tuple[Overlay, ...]
     clusters: dict[str, tuple[str, ...]]  # cluster name -> overlay names
     reconcilers: tuple[Resource, ...] = ()  # Flux and Argo CD objects, by their path in the tree
-    sops_age: tuple[str, ...] = ()  # generated Secrets are SOPS-encrypted files for these age recipients
+    encrypted: bool = False  # generated Secrets are kept in Git, SOPS-encrypted for each overlay's sops_age
 
     @property
     def bases(self) -> tuple[str, ...]:

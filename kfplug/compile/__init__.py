@@ -11,6 +11,7 @@ from ..plan import ConfigMapGen, Overlay, Patch, Plan, Resource, SecretGen
 from ..runtime import find
 from ..spec.members import members
 from ..spec.model import Federation
+from ..spec.sops import recipients
 from . import frame, gitops
 from .context import PartyContext, federation_labels, plan_of
 
@@ -42,4 +43,5 @@ def overlay(ctx: PartyContext) -> Overlay:
         secrets=tuple(p for p in parts if isinstance(p, SecretGen)),
         patches=tuple(p for p in parts if isinstance(p, Patch)),
         resources=tuple(p for p in parts if isinstance(p, Resource)),
+        sops_age=recipients(ctx.spec, ctx.member),
     )

@@ -17,12 +17,12 @@ GITIGNORE = ("# secret material written by `kfplug secrets init`; never commit i
 
 def tree_files(plan: Plan) -> dict[str, str]:
     files = {MARKER: HEADER, ".gitignore": GITIGNORE}
-    if plan.sops_age:
-        files[".sops.yaml"] = sops_config(plan.sops_age)
+    if plan.encrypted:
+        files[".sops.yaml"] = sops_config(plan.overlays)
     for base in plan.bases:
         files.update({f"bases/{path}": text for path, text in base_files(base).items()})
     for overlay in plan.overlays:
-        files.update(overlay_files(overlay, bases_prefix="../../bases", encrypted=bool(plan.sops_age)))
+        files.update(overlay_files(overlay, bases_prefix="../../bases", encrypted=plan.encrypted))
     for cluster, names in plan.clusters.items():
         kustomization = _kustomization()
         kustomization["resources"] = [f"../../overlays/{name}" for name in names]
@@ -57,12 +57,20 @@ def _reconciler_files(plan: Plan) -> dict[str, str]:
     return files
 
 
-def sops_config(recipients: tuple[str, ...]) -> str:
-    """SOPS' creation rule for the Secrets `kfplug secrets init` encrypts: their data only, for these
-    age recipients (https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files)."""
-    return HEADER + dump({"creation_rules": [{"path_regex": r"overlays/[^/]+/secrets/[^/]+\.sops\.yaml$",
-                                              "encrypted_regex": "^(data|stringData)$",
-                                              "age": ",".join(recipients)}]})
+def sops_config(overlays: tuple[Overlay, ...]) -> str:
+    """SOPS' creation rules for the Secrets `kfplug secrets init` encrypts: their data only, one rule per
+    overlay that generates Secrets, for that overlay's age recipients alone (sops takes the first rule whose
+    path_regex matches the file's path relative to this file:
+    https://github.com/getsops/sops#using-sops-yaml-conf-to-select-kms-pgp-and-age-for-new-files)."""
+    rules = [{"path_regex": sops_path_regex(overlay.name), "encrypted_regex": "^(data|stringData)$",
+              "age": ",".join(overlay.sops_age)}
+             for overlay in overlays if overlay.secrets and overlay.sops_age]
+    return HEADER + dump({"creation_rules": rules})
+
+
+def sops_path_regex(overlay: str) -> str:
+    """The SOPS files of one overlay (its name is a DNS label: nothing in it needs escaping)."""
+    return rf"^overlays/{overlay}/secrets/[^/]+\.sops\.yaml$"
 
 
 def _secret_example(secret: SecretGen, encrypted: bool) -> str:

@@ -10,6 +10,7 @@ from ..diagnostics import FieldPath, Finding, format_path, warning
 from ..runtime import Runtime
 from .members import Member, members
 from .model import Party, Spec
+from .sops import check_sops
 from .structure import camel, did_you_mean
 from .values import host_name
 
@@ -183,7 +184,9 @@ def check_ingress(spec: Spec, runtime: Runtime) -> Found:
 
 
 def check_gitops(spec: Spec, runtime: Runtime) -> Found:
-    """Clusters named under gitops exist; Argo CD cannot read SOPS-encrypted Secrets by itself."""
+    """Clusters named under gitops exist; each member's Secrets kept in Git have recipients, and its own
+    recipients need spec.gitops.sops; Argo CD cannot read SOPS-encrypted Secrets by itself."""
+    yield from check_sops(spec, runtime)
     gitops = spec.gitops
     if gitops is None:
         return
