@@ -279,3 +279,16 @@ def test_validate_and_compile_agree_on_who_generates_secrets():
         compiled = {o.name: tuple(s.name for s in o.secrets) for o in plan.overlays}
         assert {m.name: generated_secrets(federation.spec, runtime, m) for m in members(federation.spec)} \
             == compiled, example
+
+
+def test_a_plaintext_file_where_its_rule_wants_recipients_is_named(tree, monkeypatch):
+    from kfplug.emit.secrets import SecretsError
+
+    path = tree / "overlays/9999/secrets/mysql.sops.yaml"
+    path.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: mysql}\nstringData: {password: plain}\n")
+    with pytest.raises(SecretsError) as raised:
+        init(tree, monkeypatch)
+    assert raised.value.problems == [raised.value.problems[0]]
+    assert raised.value.problems[0].startswith("overlays/9999/secrets/mysql.sops.yaml has no sops metadata")
+    assert raised.value.written == []
+    assert "plain" in path.read_text()  # left for the operator to encrypt

@@ -105,12 +105,14 @@ def _rules(config: Path) -> list[Rule]:
     except (OSError, yaml.YAMLError) as error:
         raise OutputError(f"cannot read {config}: {error}") from None
     rules = data.get("creation_rules") if isinstance(data, dict) else None
-    return [(re.compile(str(rule["path_regex"])), _recipients(str(rule.get("age", ""))))
+    return [(re.compile(str(rule["path_regex"])), _recipients(rule.get("age")))
             for rule in rules or () if isinstance(rule, dict) and "path_regex" in rule]
 
 
-def _recipients(age: str) -> frozenset[str]:
-    return frozenset(r.strip() for r in age.split(",") if r.strip())
+def _recipients(age: object) -> frozenset[str]:
+    """A rule's age recipients: one comma-separated string (as render writes it) or a list."""
+    items = age if isinstance(age, list) else str(age or "").split(",")
+    return frozenset(str(r).strip() for r in items if str(r).strip())
 
 
 class _Unreadable(Exception):
@@ -129,8 +131,9 @@ def _reencrypt(out: Path, target: Path, rules: list[Rule]) -> bool:
         metadata = yaml.safe_load(target.read_text()).get("sops")
         present = frozenset(str(entry["recipient"]) for entry in metadata.get("age") or ())
     except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
-        raise _Unreadable(f"{relative} is not a file sops encrypted (no sops metadata): remove it and run "
-                          f"secrets init again") from None
+        raise _Unreadable(f"{relative} has no sops metadata, so it may hold plaintext: encrypt it (in the tree's "
+                          f"root: sops --encrypt --in-place {relative}), or remove it and run secrets init again "
+                          f"for new values") from None
     if present == wanted:
         return False
     sops = _sops()
