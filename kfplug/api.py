@@ -99,7 +99,7 @@ def init_secrets(out: str | Path) -> list[Path]:
     return _init(Path(out))
 
 
-def init_pki(spec_file: str | Path) -> list[Path]:
+def init_pki(spec_file: str | Path, days: int | None = None) -> list[Path]:
     """`kfplug tls init`: a CA for each member whose `tls.ca` file is missing. Raises SpecError or OutputError."""
     from .emit.pki import init_pki as write_pki
     from .spec.load import read_unchecked
@@ -107,7 +107,8 @@ def init_pki(spec_file: str | Path) -> list[Path]:
 
     path = Path(spec_file)
     federation = read_unchecked(path)
-    return write_pki(members(federation.spec), federation.metadata.name, path.parent)
+    extra = {"days": days} if days else {}
+    return write_pki(members(federation.spec), federation.metadata.name, path.parent, **extra)
 
 
 def schema() -> str:

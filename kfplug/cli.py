@@ -117,14 +117,15 @@ def tls() -> None:
 
 @tls.command("init")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-def tls_init(spec: Path) -> None:
+@click.option("--days", type=click.IntRange(1, 36500), default=None, help="How long each CA is valid (default 1095).")
+def tls_init(spec: Path, days: int | None) -> None:
     """A test PKI: for each member whose tls.ca file is missing, a CA of its own. Writes the certificate
     there and the CA's key pair beside it as the kfplug-ca Secret (NAME.secret.yaml, mode 0600,
     git-ignored), which that party alone applies in its namespace. Existing files are kept."""
     from .emit.write import OutputError
 
     try:
-        written = api.init_pki(spec)
+        written = api.init_pki(spec, days)
     except (SpecError, OutputError) as error:
         _fail(error)
     for path in written:

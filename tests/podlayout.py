@@ -7,7 +7,9 @@ below the path `under`: first the image's files (given), then every volumeMount 
 hiding what was at its path before:
 
 - a ConfigMap volume is the kubelet's atomic-writer directory: the keys (all, or `items`) as
-  files in `..<timestamp>/`, `..data` pointing there, and one symlink per top-level name;
+  files in `..<timestamp>/`, `..data` pointing there, and one symlink per top-level name; a Secret
+  volume the same, from a Secret among the objects (one the test stands in for, e.g. the key pair
+  cert-manager would issue);
 - an emptyDir is an empty directory;
 - a `subPath` mounts that entry of the volume (symlinks resolved inside it, as the kubelet
   does); a missing one the kubelet creates as an empty directory.
@@ -39,18 +41,36 @@ def container(workload: dict, name: str) -> dict:
     return matches[0]
 
 
+VOLUME_KINDS = {"configMap": ("ConfigMap", "name"), "secret": ("Secret", "secretName")}
+
+
+def _source(volume: dict) -> tuple[str, dict]:
+    """The volume's type key (configMap or secret) and its source."""
+    kinds = [key for key in VOLUME_KINDS if key in volume]
+    if not kinds:
+        raise LayoutError(f"volume {volume['name']}: no layout for {sorted(set(volume) - {'name'})}")
+    return kinds[0], volume[kinds[0]]
+
+
 def _config_map(objects: list[dict], namespace: str, volume: dict) -> dict[str, bytes] | None:
-    source = volume["configMap"]
-    matches = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == source["name"]
+    """The files of a ConfigMap or Secret volume."""
+    key, source = _source(volume)
+    kind, name_field = VOLUME_KINDS[key]
+    name = source[name_field]
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name
                and o["metadata"].get("namespace") == namespace]
     if not matches:
         if source.get("optional"):
             return None
-        raise LayoutError(f"volume {volume['name']}: ConfigMap {namespace}/{source['name']} is not in the build "
+        raise LayoutError(f"volume {volume['name']}: {kind} {namespace}/{name} is not in the build "
                           "(the pod would not start)")
-    config_map = matches[0]
-    data = {key: value.encode() for key, value in (config_map.get("data") or {}).items()}
-    data.update({key: base64.b64decode(value) for key, value in (config_map.get("binaryData") or {}).items()})
+    found = matches[0]
+    if kind == "Secret":
+        data = {k: base64.b64decode(v) for k, v in (found.get("data") or {}).items()}
+        data.update({k: v.encode() for k, v in (found.get("stringData") or {}).items()})
+        return data
+    data = {k: value.encode() for k, value in (found.get("data") or {}).items()}
+    data.update({k: base64.b64decode(value) for k, value in (found.get("binaryData") or {}).items()})
     return data
 
 
@@ -58,16 +78,14 @@ def _materialise(objects: list[dict], namespace: str, volume: dict, path: Path) 
     path.mkdir(parents=True)
     if "emptyDir" in volume:
         return
-    if "configMap" not in volume:
-        kinds = sorted(set(volume) - {"name"})
-        raise LayoutError(f"volume {volume['name']}: no layout for {kinds}")
+    _, source = _source(volume)
     data = _config_map(objects, namespace, volume)
     if data is None:  # optional and missing: an empty volume
         return
-    items = volume["configMap"].get("items")
+    items = source.get("items")
     if items:
         for item in items:
-            if item["key"] not in data and not volume["configMap"].get("optional"):
+            if item["key"] not in data and not source.get("optional"):
                 raise LayoutError(f"volume {volume['name']}: ConfigMap has no key {item['key']!r} "
                                   "(the pod would not start)")
         files = {item["path"]: data[item["key"]] for item in items if item["key"] in data}

@@ -17,7 +17,7 @@ from .write import OutputError
 
 CA_SECRET = "kfplug-ca"  # the Secret the party's cert-manager Issuer reads
 SECRET_SUFFIX = ".secret.yaml"
-CA_LIFETIME = datetime.timedelta(days=3 * 365)
+CA_DAYS = 3 * 365  # default lifetime of a test CA
 GITIGNORE = ".gitignore"
 
 
@@ -26,8 +26,8 @@ def secret_path(ca_file: Path) -> Path:
     return ca_file.with_name(ca_file.stem + SECRET_SUFFIX)
 
 
-def init_pki(members: list[Member], federation: str, base: Path) -> list[Path]:
-    """Write a CA for each member whose CA file is missing; returns the files written."""
+def init_pki(members: list[Member], federation: str, base: Path, days: int = CA_DAYS) -> list[Path]:
+    """Write a CA, valid for `days`, for each member whose CA file is missing; returns the files written."""
     written: list[Path] = []
     for member in members:
         tls = member.spec.tls
@@ -39,7 +39,7 @@ def init_pki(members: list[Member], federation: str, base: Path) -> list[Path]:
             continue
         if key_file.exists() or key_file.is_symlink():
             raise OutputError(f"{key_file} exists without {ca_file}: remove it or restore the certificate")
-        certificate, key = _make_ca(f"{federation} {member.label()} CA")
+        certificate, key = _make_ca(f"{federation} {member.label()} CA", datetime.timedelta(days=days))
         ca_file.parent.mkdir(parents=True, exist_ok=True)
         _ignore(ca_file.parent, f"*{SECRET_SUFFIX}")
         _write(key_file, _secret(certificate, key, member.namespace), private=True)
@@ -48,7 +48,7 @@ def init_pki(members: list[Member], federation: str, base: Path) -> list[Path]:
     return written
 
 
-def _make_ca(name: str) -> tuple[str, str]:
+def _make_ca(name: str, lifetime: datetime.timedelta) -> tuple[str, str]:
     """A self-signed CA (ECDSA P-256): its certificate and its PKCS#8 key, both PEM."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -64,7 +64,7 @@ def _make_ca(name: str) -> tuple[str, str]:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + CA_LIFETIME)
+        .not_valid_after(now + lifetime)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                      content_commitment=False, key_encipherment=False, data_encipherment=False,

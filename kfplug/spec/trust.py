@@ -61,9 +61,12 @@ def _read(name: str, base: Path | None) -> tuple[str, str | None]:
     if len(data) > MAX_CA_BYTES:
         return "", f"{name} is larger than {MAX_CA_BYTES} bytes; a CA certificate is a few kilobytes"
     try:
-        return data.decode("ascii"), None
+        text = data.decode("ascii")
     except UnicodeDecodeError:
         return "", f"{name} is not a PEM file (PEM is ASCII text)"
+    if PEM_BEGIN not in text:
+        return "", f"{name}: expected exactly one PEM CERTIFICATE, found no PEM block"
+    return text, None
 
 
 def ca_problem(pem: str, now: datetime.datetime | None = None) -> str | None:

@@ -32,8 +32,9 @@ CA_SECRET = "kfplug-ca"  # the party's CA key pair, created by the party in its 
 ISSUER = "kfplug-ca"
 CERT_MANAGER = "cert-manager.io"
 SECRET_MODE = 0o440  # readable by the pod's group (fsGroup), nobody else
-# started through sh: copy the key pair the router will read, then run the base's command (args kept)
-START = f"cp {ISSUED}/tls.crt {ISSUED}/tls.key {SERVED}/ && exec \"$0\" \"$@\""
+# started through sh: copy the key pair the router will read, then run the base's command (args kept);
+# -f: after a restart the copies of the last start are there, read-only (the Secret's mode)
+START = f"cp -f {ISSUED}/tls.crt {ISSUED}/tls.key {SERVED}/ && exec \"$0\" \"$@\""
 SAME_CERT = f'test "$(cat {ISSUED}/tls.crt)" = "$(cat {SERVED_CERT})"'
 
 
