@@ -210,7 +210,7 @@ def test_osx_starts_its_2_0_bootstrap_with_the_conf_directory(built, version):
     """The image's CMD starts a class osx 2.x no longer has; KubeFATE v2.0.0 and FATE's own 2.2.0
     docker-compose run org.fedai.osx.broker.Bootstrap -c <conf dir>."""
     container = find(party(built, version), "Deployment", "osx")["spec"]["template"]["spec"]["containers"][0]
-    command = container["command"]
+    command = container["command"] + container.get("args", [])
     assert "org.fedai.osx.broker.Bootstrap" in command
     conf = command[command.index("-c") + 1]
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
@@ -227,7 +227,8 @@ def test_osx_speaks_the_eggroll_its_classpath_carries(built, upstream, version):
     ours = properties(generated(objects, "ConfigMap", "osx-config")["data"]["broker.properties"])
     theirs = properties((upstream / OSX[version] / BROKER).read_text())
     assert ours.get("eggroll.version") == theirs.get("eggroll.version")
-    command = find(objects, "Deployment", "osx")["spec"]["template"]["spec"]["containers"][0]["command"]
+    container = find(objects, "Deployment", "osx")["spec"]["template"]["spec"]["containers"][0]
+    command = container["command"] + container.get("args", [])
     classpath = command[command.index("-cp") + 1].split(":")
     libraries = [entry for entry in classpath if entry.startswith("pb_lib/")]
     if "eggroll.version" in theirs:
