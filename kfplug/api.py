@@ -18,6 +18,7 @@ from .spec.load import parse_object, parse_spec, read_spec
 from .spec.model import Federation
 
 if TYPE_CHECKING:
+    from .emit.pki import Made
     from .plan import Plan
 
 T = TypeVar("T")
@@ -99,7 +100,7 @@ def init_secrets(out: str | Path) -> list[Path]:
     return _init(Path(out))
 
 
-def init_pki(spec_file: str | Path, days: int | None = None) -> list[Path]:
+def init_pki(spec_file: str | Path, days: int | None = None) -> Made:
     """`kfplug tls init`: a CA for each member whose `tls.ca` file is missing. Raises SpecError or OutputError."""
     from .emit.pki import init_pki as write_pki
     from .spec.load import read_unchecked

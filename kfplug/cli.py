@@ -125,17 +125,16 @@ def tls_init(spec: Path, days: int | None) -> None:
     from .emit.write import OutputError
 
     try:
-        written = api.init_pki(spec, days)
+        made = api.init_pki(spec, days)
     except (SpecError, OutputError) as error:
         _fail(error)
-    for path in written:
+    for path in made.written:
         click.echo(f"wrote {path}")
-    keys = [path for path in written if path.name.endswith(".secret.yaml")]
-    if keys:
+    if made.applies:
         click.echo("next: each party applies its own CA key pair in its namespace, and no other party ever "
                    "sees it:", err=True)
-        for path in keys:
-            click.echo(f"  kubectl apply -f {path}", err=True)
+        for namespace, path in made.applies:
+            click.echo(f"  kubectl -n {namespace} apply -f {path}", err=True)
 
 
 @main.command()

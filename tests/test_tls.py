@@ -52,14 +52,16 @@ spec:
   clusters: [{{name: a}}, {{name: b}}]
   tls: {{mode: {mode}}}
   parties:
-    - {{id: 9999, cluster: a, expose: {{type: NodePort, nodePort: 30091}}, endpoint: 10.0.0.1:30091, tls: {{ca: {ca}}}}}
-    - {{id: 10000, cluster: b, expose: {{type: NodePort, nodePort: 30092}}, endpoint: 10.0.0.2:30092, tls: {{ca: b.crt}}}}
+    - {{id: 9999, cluster: a, expose: {{type: NodePort, nodePort: 30091}}, endpoint: 10.0.0.1:30091,
+       tls: {{ca: {ca}}}}}
+    - {{id: 10000, cluster: b, expose: {{type: NodePort, nodePort: 30092}}, endpoint: 10.0.0.2:30092,
+       tls: {{ca: b.crt}}}}
 """
 
 
 def _spec(tmp_path: Path, ca_text: str, mode: str = "mutual") -> Path:
     (tmp_path / "a.crt").write_text(ca_text)
-    key, certificate = make_ca("b")
+    _, certificate = make_ca("b")
     (tmp_path / "b.crt").write_text(pem(certificate))
     path = tmp_path / "federation.yaml"
     path.write_text(SPEC_TEXT.format(mode=mode, ca="a.crt"))
@@ -101,7 +103,7 @@ def test_a_bad_ca_is_refused_without_echoing_it(tmp_path, case):
 
 def test_a_ca_is_required_with_mutual_tls_and_a_missing_file_is_named(tmp_path):
     path = _spec(tmp_path, "")
-    path.write_text(path.read_text().replace(", tls: {ca: a.crt}", ""))
+    path.write_text(path.read_text().replace(",\n       tls: {ca: a.crt}", ""))
     assert any("spec.parties[0].tls.ca: required with spec.tls.mode mutual" in e for e in _errors(path))
     path.write_text(SPEC_TEXT.format(mode="mutual", ca="nowhere.crt"))
     assert any("cannot read nowhere.crt" in e for e in _errors(path))
@@ -110,7 +112,8 @@ def test_a_ca_is_required_with_mutual_tls_and_a_missing_file_is_named(tmp_path):
 def test_inside_kustomize_a_ca_must_be_inline(tmp_path):
     path = _spec(tmp_path, pem(make_ca("a")[1]))
     document = yaml.safe_load(path.read_text())
-    document["spec"]["defaults"] = {"secrets": {name: {"secretName": name} for name in ("mysql", "fateboard", "client")}}
+    names = ("mysql", "fateboard", "client")
+    document["spec"]["defaults"] = {"secrets": {name: {"secretName": name} for name in names}}
     with pytest.raises(SpecError) as caught:
         api.generate(document, "federation.yaml")
     assert any("reads no files" in str(i) for i in caught.value.issues)
@@ -293,7 +296,7 @@ def test_routers_write_only_tls_keys_they_read(built, example):
 
 
 def test_no_rendered_tree_holds_a_private_key(rendered):
-    for example, root in rendered.items():
+    for root in rendered.values():
         for path in root.rglob("*"):
             if path.is_file() and not path.name.endswith((".env", ".password")):
                 assert "PRIVATE KEY" not in path.read_text(errors="replace"), path

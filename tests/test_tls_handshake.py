@@ -90,7 +90,8 @@ class Pod:
         ca_key, ca_pem = ca or (rendered.ca_keys[name], rendered.cas[name])
         from cryptography import x509
         certificate = x509.load_pem_x509_certificate(ca_pem.encode())
-        self.cert, self.key = issue(ca_key, certificate, names if names is not None else self.sans(), not_after=not_after)
+        sans = names if names is not None else self.sans()
+        self.cert, self.key = issue(ca_key, certificate, sans, not_after=not_after)
         self.lay_out()
 
     def sans(self) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from ..spec.members import Member
 from ..yamlwrite import dump
@@ -26,15 +27,24 @@ def secret_path(ca_file: Path) -> Path:
     return ca_file.with_name(ca_file.stem + SECRET_SUFFIX)
 
 
-def init_pki(members: list[Member], federation: str, base: Path, days: int = CA_DAYS) -> list[Path]:
-    """Write a CA, valid for `days`, for each member whose CA file is missing; returns the files written."""
-    written: list[Path] = []
+class Made(NamedTuple):
+    written: list[Path]  # the files written
+    # (namespace, key file): where each member's party applies its CA for cert-manager's Issuer
+    applies: list[tuple[str, Path]]
+
+
+def init_pki(members: list[Member], federation: str, base: Path, days: int = CA_DAYS) -> Made:
+    """Write a CA, valid for `days`, for each member whose CA file is missing."""
+    made = Made([], [])
     for member in members:
         tls = member.spec.tls
         if tls is None or tls.ca is None or "-----BEGIN " in tls.ca:
             continue
         ca_file = base / tls.ca
         key_file = secret_path(ca_file)
+        issued = tls.secret_name is None  # else the party brings its router's key pair, signed by this CA
+        if key_file in made.written and issued:  # another member of the same organisation: the same CA
+            made.applies.append((member.namespace, key_file))
         if ca_file.exists() or ca_file.is_symlink():
             continue
         if key_file.exists() or key_file.is_symlink():
@@ -42,10 +52,12 @@ def init_pki(members: list[Member], federation: str, base: Path, days: int = CA_
         certificate, key = _make_ca(f"{federation} {member.label()} CA", datetime.timedelta(days=days))
         ca_file.parent.mkdir(parents=True, exist_ok=True)
         _ignore(ca_file.parent, f"*{SECRET_SUFFIX}")
-        _write(key_file, _secret(certificate, key, member.namespace), private=True)
+        _write(key_file, _secret(certificate, key), private=True)
         _write(ca_file, certificate, private=False)
-        written += [ca_file, key_file]
-    return written
+        made.written.extend((ca_file, key_file))
+        if issued:
+            made.applies.append((member.namespace, key_file))
+    return made
 
 
 def _make_ca(name: str, lifetime: datetime.timedelta) -> tuple[str, str]:
@@ -78,8 +90,9 @@ def _make_ca(name: str, lifetime: datetime.timedelta) -> tuple[str, str]:
     return pem, key_pem
 
 
-def _secret(certificate: str, key: str, namespace: str) -> str:
-    head = dump({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": CA_SECRET, "namespace": namespace},
+def _secret(certificate: str, key: str) -> str:
+    """No namespace: the party applies it in each of its namespaces (kubectl -n)."""
+    head = dump({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": CA_SECRET},
                  "type": "kubernetes.io/tls"})
     return head + "stringData:\n" + _literal("tls.crt", certificate) + _literal("tls.key", key)
 

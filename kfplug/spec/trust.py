@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
     from .load import Locator
 
+Holder = TypeVar("Holder", Party, Exchange, Master)
 PEM_BEGIN = "-----BEGIN "
 MAX_CA_BYTES = 64 * 1024
 
@@ -29,23 +30,22 @@ MAX_CA_BYTES = 64 * 1024
 def read_cas(federation: Federation, base: Path | None, locator: Locator, issues: list[Issue]) -> Federation:
     """Each member's `tls.ca` as PEM text: a path is read relative to the spec's directory (`base`);
     without a directory (inside kustomize) only inline PEM is taken."""
-    spec = federation.spec
-    changed: dict[FieldPath, Party | Exchange | Master] = {}
-    for member in members(spec):
-        tls = member.spec.tls
+
+    def read(holder: Holder, path: FieldPath) -> Holder:
+        tls = holder.tls
         if tls is None or tls.ca is None or PEM_BEGIN in tls.ca:
-            continue
-        path = member.path + ("tls", "ca")
+            return holder
         text, problem = _read(tls.ca, base)
         if problem:
-            issues.append(locator.issue(path, problem))
-        else:
-            changed[member.path] = attrs.evolve(member.spec, tls=attrs.evolve(tls, ca=text))
-    if not changed:
-        return federation
-    parties = tuple(changed.get(("spec", "parties", i), p) for i, p in enumerate(spec.parties))
-    spec = attrs.evolve(spec, parties=parties, exchange=changed.get(("spec", "exchange"), spec.exchange),
-                        master=changed.get(("spec", "master"), spec.master))
+            issues.append(locator.issue(path + ("tls", "ca"), problem))
+            return holder
+        return attrs.evolve(holder, tls=attrs.evolve(tls, ca=text))
+
+    spec = federation.spec
+    spec = attrs.evolve(
+        spec, parties=tuple(read(p, ("spec", "parties", i)) for i, p in enumerate(spec.parties)),
+        exchange=read(spec.exchange, ("spec", "exchange")) if spec.exchange else None,
+        master=read(spec.master, ("spec", "master")) if spec.master else None)
     return attrs.evolve(federation, spec=spec)
 
 

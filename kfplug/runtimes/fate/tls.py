@@ -93,7 +93,7 @@ def dialled_names(ctx: PartyContext) -> tuple[list[str], list[str]]:
     """(DNS names, IP addresses) peers dial this router at: its TLS Service in the cluster, and its
     endpoint from other clusters."""
     dns = [service_host(ctx.entry.service, ctx.member.namespace)]
-    ips = []
+    ips: list[str] = []
     endpoint = ctx.member.endpoint
     if endpoint is not None:
         (ips if endpoint.ip_block() else dns).append(endpoint.host)

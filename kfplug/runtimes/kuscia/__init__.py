@@ -12,7 +12,7 @@ from ...catalog import Module, Release
 from ...runtime import Check, Runtime, Step
 from ...spec.members import MASTER as MASTER_MEMBER
 from ...spec.members import Member
-from ...spec.model import Spec
+from ...spec.model import Protocol, Spec
 from . import catalog, checks
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class Kuscia(Runtime):
     def resolve(self, spec: Spec) -> Spec:
         """Lites speak NOTLS (MTLS with spec.tls.mode mutual) and run runk unless they say otherwise; the
         master takes the protocol of `defaults` and has its own namespace."""
-        protocol = MUTUAL_PROTOCOL if spec.mutual_tls else DEFAULT_PROTOCOL
+        protocol: Protocol = MUTUAL_PROTOCOL if spec.mutual_tls else DEFAULT_PROTOCOL
         parties = tuple(attrs.evolve(p, protocol=p.protocol or protocol,
                                      runtime=p.runtime or DEFAULT_LITE_RUNTIME) for p in spec.parties)
         master = spec.master

@@ -172,8 +172,9 @@ def check_trust(spec: Spec, runtime: Runtime) -> Found:
                                           "and tls.secretName do not apply (docs/security.md, Kuscia)"
         protocol = member.spec.protocol  # type: ignore[union-attr]  # no exchange here
         if spec.mutual_tls and protocol != "MTLS":
-            yield member.path + ("protocol",), f"{protocol}, but spec.tls.mode mutual takes MTLS on every domain"
+            yield member.path + ("protocol",), \
+                f"{protocol}, but spec.tls.mode mutual takes MTLS on every domain"
 
 
-CHECKS = (check_trust, check_plain_exposure, check_master, check_lites, check_key_secrets, check_routes, check_route_names,
-          check_reachability, check_dns, check_ipv4_endpoints)
+CHECKS = (check_trust, check_plain_exposure, check_master, check_lites, check_key_secrets, check_routes,
+          check_route_names, check_reachability, check_dns, check_ipv4_endpoints)
