@@ -105,10 +105,14 @@ def test_generated_config_and_secret_references_resolve(built):
     resolved = set()
     for (example, target), objects in built.items():
         present = {(o["kind"], o["metadata"]["name"]) for o in objects}
+        # the Secrets cert-manager makes from the build's Certificates, and key pairs parties bring
+        present |= {("Secret", o["spec"]["secretName"]) for o in objects if o["kind"] == "Certificate"}
+        external |= {p["tls"]["secretName"] for p in spec_of(example)["spec"]["parties"]
+                     if (p.get("tls") or {}).get("secretName")}
         for obj in objects:
             for kind, name in references(obj):
                 if kind == "Secret" and name in external:
-                    assert example in ("exchange-star", "krm-function", "multi-cluster")
+                    assert example in ("exchange-star", "krm-function", "multi-cluster", "mutual-tls")
                     continue
                 if kind == "Secret" and spec_of(example)["spec"]["runtime"] == "kuscia":  # the user's Secrets
                     continue

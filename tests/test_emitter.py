@@ -11,6 +11,7 @@ named Secrets (`defaults.secrets.<name>.secretName`) rendered and built by kusto
 from __future__ import annotations
 
 import difflib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,8 @@ def test_in_process_build_equals_kustomize_for_every_overlay(rendered, built, ku
     document = yaml.safe_load(text)["spec"]
     assert "secrets" not in document.get("defaults", {}) and not [p for p in document["parties"] if "secrets" in p]
     variant = tmp_path / "federation.yaml"
+    if (SPECS[example].parent / "pki").is_dir():  # the CA certificates the spec names
+        shutil.copytree(SPECS[example].parent / "pki", tmp_path / "pki")
     if "defaults" in document:
         variant.write_text(text.replace("  defaults:\n", NAMED_SECRETS, 1))
     else:

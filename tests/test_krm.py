@@ -28,7 +28,14 @@ def run_function(resource_list: dict) -> subprocess.CompletedProcess:
 
 
 def spec_document(example: str) -> dict:
-    return yaml.safe_load(SPECS[example].read_text())
+    """The example's Federation as a function receives it: CA certificates inline, as a pipeline that
+    keeps only the spec writes them (the function reads no files)."""
+    document = yaml.safe_load(SPECS[example].read_text())
+    spec = document["spec"]
+    for holder in [*spec["parties"], *([spec["exchange"]] if spec.get("exchange") else [])]:
+        if (holder.get("tls") or {}).get("ca"):
+            holder["tls"]["ca"] = (SPECS[example].parent / holder["tls"]["ca"]).read_text()
+    return document
 
 
 def strip_orchestrator_annotations(objects: list[dict]) -> list[dict]:

@@ -72,8 +72,30 @@ def validator(version: str, api_version: str, kind: str):
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+CERT_MANAGER_CRDS = REPO.parent / "shared" / "upstream" / "cert-manager-v1.21.1.tar.gz"
+
+
+@functools.cache
+def crd_validator(api_version: str, kind: str):
+    """A validator from the CRD of a kind kfplug renders but Kubernetes does not define (cert-manager's
+    Issuer and Certificate, from its pinned CRDs); None for any other kind."""
+    import tarfile
+
+    import jsonschema
+
+    group, _, version = api_version.rpartition("/")
+    if group != "cert-manager.io":
+        return None
+    with tarfile.open(CERT_MANAGER_CRDS) as tar:
+        member = tar.extractfile(f"cert-manager-v1.21.1/deploy/crds/cert-manager.io_{kind.lower()}s.yaml")
+        crd = yaml.safe_load(member.read())
+    (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
+    return jsonschema.Draft202012Validator(served["schema"]["openAPIV3Schema"])
+
+
 def schema_problems(obj: dict, version: str) -> list[str]:
-    check = validator(version, obj.get("apiVersion", ""), obj.get("kind", ""))
+    check = validator(version, obj.get("apiVersion", ""), obj.get("kind", "")) \
+        or crd_validator(obj.get("apiVersion", ""), obj.get("kind", ""))
     if check is None:
         return [f"no schema for {obj.get('apiVersion')} {obj.get('kind')} in Kubernetes {version}"]
     return [f"{error.json_path.removeprefix('$.') or '.'}: {error.message}"
@@ -116,6 +138,16 @@ def test_validator_is_strict_and_agrees_with_kubernetes_validate(version):
         library.validate(bad, version, strict=True)
     assert schema_problems({"apiVersion": "kfplug.dev/v1alpha1", "kind": "Federation"}, version) == [
         f"no schema for kfplug.dev/v1alpha1 Federation in Kubernetes {version}"]
+
+
+def test_cert_manager_objects_are_checked_against_their_crds():
+    good = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "osx-tls"},
+            "spec": {"secretName": "osx-tls", "issuerRef": {"name": "kfplug-ca"},
+                     "privateKey": {"encoding": "PKCS8"}}}
+    assert schema_problems(good, VERSIONS[-1]) == []
+    bad = json.loads(json.dumps(good))
+    bad["spec"]["privateKey"]["encoding"] = "PKCS9"
+    assert schema_problems(bad, VERSIONS[-1]) == ["spec.privateKey.encoding: 'PKCS9' is not one of ['PKCS1', 'PKCS8']"]
 
 
 @pytest.mark.tools

@@ -111,16 +111,18 @@ def test_ingress_hosts_class_and_tls(org_a, org_b):
 
 
 def test_router_exposure(org_a, org_c):
-    def router(objects, namespace):
-        return next(o["spec"] for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == "rollsite"
+    """multi-cluster uses mutual TLS: the exposed Service is rollsite's TLS one; its own stays inside."""
+    def service(objects, namespace, name="rollsite-tls"):
+        return next(o["spec"] for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == name
                     and o["metadata"]["namespace"] == namespace)
 
-    party = router(org_a, "fate-9999")
+    party = service(org_a, "fate-9999")
     assert party["type"] == "NodePort"
-    assert party["ports"] == [{"name": "grpc", "port": 9370, "targetPort": "grpc", "nodePort": 30091}]
-    assert router(org_a, "fate-exchange")["ports"][0]["nodePort"] == 30000
-    balanced = router(org_c, "fate-10001")
+    assert party["ports"] == [{"name": "grpc-tls", "port": 9380, "targetPort": "grpc-tls", "nodePort": 30091}]
+    assert service(org_a, "fate-exchange")["ports"][0]["nodePort"] == 30000
+    balanced = service(org_c, "fate-10001")
     assert balanced["type"] == "LoadBalancer" and balanced["loadBalancerIP"] == "10.30.0.100"
+    assert service(org_a, "fate-9999", "rollsite").get("type", "ClusterIP") == "ClusterIP"
     for name in ("mysql", "fateflow", "fateboard", "client", "clustermanager"):
         service = next(o for o in org_a if o["kind"] == "Service" and o["metadata"]["name"] == name
                        and o["metadata"]["namespace"] == "fate-9999")
@@ -133,14 +135,15 @@ def test_routes_use_service_dns_inside_a_cluster_and_endpoints_across(built, org
                       and o["metadata"]["name"].startswith("rollsite-config-"))
         return json.loads(config["data"]["route_table.json"])["route_table"]
 
+    secure = {"is_secure": True}  # multi-cluster uses mutual TLS: peers dial each other's TLS Service
     assert table(org_a, "fate-9999")["default"] == {
-        "default": [{"ip": "rollsite.fate-exchange.svc.cluster.local", "port": 9370}]}
+        "default": [{"ip": "rollsite-tls.fate-exchange.svc.cluster.local", "port": 9380, **secure}]}
     assert table(built[("multi-cluster", "clusters/org-b")], "fate-10000")["default"] == {
-        "default": [{"ip": "192.168.11.4", "port": 30000}]}
+        "default": [{"ip": "192.168.11.4", "port": 30000, **secure}]}
     assert table(org_a, "fate-exchange") == {
-        "9999": {"default": [{"ip": "rollsite.fate-9999.svc.cluster.local", "port": 9370}]},
-        "10000": {"default": [{"ip": "10.20.0.5", "port": 30101}]},
-        "10001": {"default": [{"ip": "10.30.0.100", "port": 9370}]},
+        "9999": {"default": [{"ip": "rollsite-tls.fate-9999.svc.cluster.local", "port": 9380, **secure}]},
+        "10000": {"default": [{"ip": "10.20.0.5", "port": 30101, **secure}]},
+        "10001": {"default": [{"ip": "10.30.0.100", "port": 9380, **secure}]},
     }
 
 

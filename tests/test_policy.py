@@ -187,8 +187,9 @@ def test_every_route_is_allowed_and_only_routers_cross_namespaces(built, example
         for source in (p for p in everyone if module(p) in ROUTERS):
             for host, port in route_destinations(objects, source.namespace):
                 routes += 1
-                svc = re.fullmatch(r"(\w+)\.([\w-]+)\.svc\.cluster\.local", host)
-                peer = in_namespace(everyone, svc[2], svc[1]) if svc else Pod(None, {}, ip=host)
+                svc = re.fullmatch(r"([\w-]+)\.([\w-]+)\.svc\.cluster\.local", host)
+                peer = in_namespace(everyone, svc[2], service_module(objects, svc[2], svc[1])) if svc \
+                    else Pod(None, {}, ip=host)
                 assert can_connect(objects, source, peer, port), f"{target}: route {source.namespace} -> {host}"
                 if svc:  # the peer's other modules stay out of reach, and our other modules cannot dial out
                     for other in everyone:
@@ -199,6 +200,21 @@ def test_every_route_is_allowed_and_only_routers_cross_namespaces(built, example
     # Kuscia has no FATE router and its routes live in the master's k3s: this test checks nothing there
     kuscia = yaml.safe_load(SPECS[example].read_text())["spec"]["runtime"] == "kuscia"
     assert routes or kuscia, f"{example}: no route of a router was checked"
+
+
+def service_module(objects, namespace: str, name: str) -> str:
+    """The module a Service sends to (osx-tls -> osx)."""
+    service = next(o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == name
+                   and o["metadata"]["namespace"] == namespace)
+    return service["spec"]["selector"]["app.kubernetes.io/name"]
+
+
+def peer_ports(objects, namespace: str, router: str) -> set[int]:
+    """The ports peers dial a router at: its TLS Service's with mutual TLS, else its own Service's."""
+    services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"
+                and o["metadata"]["namespace"] == namespace}
+    service = services.get(f"{router}-tls") or services[router]
+    return {p["port"] for p in service["spec"]["ports"]}
 
 
 def route_destinations(objects, namespace) -> list[tuple[str, int]]:
@@ -233,7 +249,8 @@ def test_from_outside_only_exposed_routers_and_published_uis_are_reachable(built
                     reachable = can_connect(objects, STRANGER, pod, port)
                     across = any(not host.endswith(".svc.cluster.local")
                                  for host, _ in route_destinations(objects, pod.namespace))
-                    router_open = module(pod) in ROUTERS and (pod.namespace in exposed or across)
+                    router_open = module(pod) in ROUTERS and (pod.namespace in exposed or across) \
+                        and port in peer_ports(objects, pod.namespace, module(pod))
                     if module(pod) in KUSCIA_GATEWAYS:  # only the gateway port of an exposed domain
                         router_open = port == 1080 and pod.namespace in exposed
                     expected = router_open or (pod.namespace, module(pod)) in published

@@ -217,7 +217,7 @@ def _set_images(obj: dict[str, Any], images: dict[str, Image]) -> None:
             container["image"] = f"{images[name].new_name}:{images[name].new_tag}"
 
 
-def _order(obj: dict[str, Any]) -> tuple[int, str, str, str]:
+def _order(obj: dict[str, Any]) -> tuple[int, str, str, str]:  # kustomize's legacy order (kyaml resid.Gvk)
     kind = obj["kind"]
     if kind in ORDER_FIRST:
         rank = ORDER_FIRST.index(kind)
@@ -226,4 +226,10 @@ def _order(obj: dict[str, Any]) -> tuple[int, str, str, str]:
     else:
         rank = len(ORDER_FIRST)
     meta = obj["metadata"]
-    return rank, kind, meta.get("namespace", ""), meta["name"]
+    return rank, _gvk(obj), meta.get("namespace", ""), meta["name"]
+
+
+def _gvk(obj: dict[str, Any]) -> str:
+    """kustomize's order among kinds of one rank: group, version, kind (no group sorts last, as `~G`)."""
+    group, _, version = str(obj["apiVersion"]).rpartition("/")
+    return f"{group or '~G'}_{version or '~V'}_{obj['kind']}"

@@ -56,7 +56,7 @@ def router_tls(ctx: PartyContext) -> Iterator[Part]:
     yield _service(ctx)
     tls = ctx.member.spec.tls
     if tls is None or tls.secret_name is None:
-        yield _issuer()
+        yield _issuer(ctx)
         yield _certificate(ctx)
     yield _router_patch(ctx)
 
@@ -83,8 +83,9 @@ def _service(ctx: PartyContext) -> Resource:
     return Resource(f"service-{entry.service}.yaml", body)
 
 
-def _issuer() -> Resource:
-    body = {"apiVersion": f"{CERT_MANAGER}/v1", "kind": "Issuer", "metadata": {"name": ISSUER},
+def _issuer(ctx: PartyContext) -> Resource:
+    body = {"apiVersion": f"{CERT_MANAGER}/v1", "kind": "Issuer",
+            "metadata": {"name": ISSUER, "labels": {NAME: ctx.router.name}},
             "spec": {"ca": {"secretName": CA_SECRET}}}
     return Resource("issuer.yaml", body)
 
