@@ -1,4 +1,5 @@
 """One real control plane per session (tests/e2e/apiserver.sh), and a federation per example on it.
+The cert-manager CRDs go on it for the examples that render Issuers and Certificates.
 
 Needs tools/k8s/bin/kube-apiserver and kube-controller-manager (tools/k8s/build.sh), etcd
 (there or on PATH) and kubectl on PATH: missing ones skip here and fail in CI, like every tool.
@@ -15,10 +16,11 @@ import pytest
 
 from conftest import require_tool
 
-from .kube import APPLYSET_CRD, Kubectl
+from .kube import APPLYSET_CRD, Kubectl, install_crds, unpack_upstream
 
 HERE = Path(__file__).parent
 BIN = Path(os.environ.get("KFPLUG_K8S_BIN", HERE.parents[1] / "tools/k8s/bin"))
+CERT_MANAGER = "cert-manager-v1.21.1"
 
 
 def binary(name: str) -> str | None:
@@ -44,3 +46,12 @@ def kubectl(tmp_path_factory) -> Kubectl:
         yield kubectl
     finally:
         subprocess.run([script, "stop", str(state)], check=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def cert_manager_crds(kubectl, tmp_path_factory) -> Kubectl:
+    """The server with cert-manager v1.21.1's CRDs (../shared/upstream, deploy/crds), which admit the
+    Issuer and Certificate of each party that spec.tls.mode mutual renders."""
+    root = unpack_upstream(CERT_MANAGER, tmp_path_factory.mktemp("cert-manager"))
+    install_crds(kubectl, root / "deploy/crds")
+    return kubectl

@@ -7,15 +7,20 @@ import hashlib
 import json
 import os
 import subprocess
+import tarfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import yaml
 
+from conftest import REPO
 from objects import key
 
 APPLYSET_CRD = Path(__file__).with_name("applyset-crd.yaml")
 APPLYSET_GROUP = "kfplug.dev"
+UPSTREAM = REPO.parent / "shared" / "upstream"  # pinned upstream data files (its README names each source)
 
 
 def dump(objects: list[dict]) -> str:
@@ -44,6 +49,30 @@ class Kubectl:
     def list(self, kinds: set[str], selector: str) -> list[dict]:
         return json.loads(self.run("get", ",".join(sorted(kinds)), "-A", "-l", selector,
                                      "--show-managed-fields", "-o", "json").stdout)["items"]
+
+
+def unpack_upstream(name: str, root: Path) -> Path:
+    """../shared/upstream/<name>.tar.gz unpacked under root; missing, it skips (and fails in CI)."""
+    archive = UPSTREAM / f"{name}.tar.gz"
+    if not archive.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{archive} is missing")
+        pytest.skip(f"{archive} is missing")
+    with tarfile.open(archive) as tar:
+        tar.extractall(root, filter="data")
+    return root / name
+
+
+def install_crds(kubectl: Kubectl, crd: Path) -> None:
+    """Apply a CRD file (or a directory of them) and wait until it serves (its status may not be
+    written yet when the wait starts)."""
+    kubectl.run("apply", "--server-side", "-f", str(crd))
+    for _ in range(60):
+        if kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd),
+                       check=False).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{crd.name} never became Established")
 
 
 def applyset_id(name: str) -> str:

@@ -31,6 +31,8 @@ def federation(request, kubectl, built) -> Federation:
                 if name == example and target.startswith("clusters/")}
     names = {o["metadata"]["labels"]["app.kubernetes.io/part-of"] for objects in clusters.values() for o in objects}
     assert len(names) == 1, names
+    if any(o["apiVersion"].startswith("cert-manager.io/") for objects in clusters.values() for o in objects):
+        request.getfixturevalue("cert_manager_crds")  # spec.tls.mode mutual: Issuers and Certificates
     federation = Federation(example, names.pop(), kubectl)
     for cluster, objects in clusters.items():
         federation.outputs[cluster] = federation.apply(cluster, objects)
@@ -212,8 +214,10 @@ def test_removing_a_party_prunes_exactly_its_objects(federation, kubectl, render
 
     tree = tmp_path / "tree"
     shutil.copytree(rendered[federation.example], tree)  # with its secret files, which a re-render keeps
-    (tmp_path / "federation.yaml").write_text(yaml.safe_dump(spec))
-    api.render(tmp_path / "federation.yaml", tree)
+    folder = tmp_path / "spec"  # with the files the spec names relative to itself (tls.ca)
+    shutil.copytree(SPECS[federation.example].parent, folder)
+    (folder / "federation.yaml").write_text(yaml.safe_dump(spec))
+    api.render(folder / "federation.yaml", tree)
     new = {d.name: parse(build([kustomize, "build"], d)) for d in sorted((tree / "clusters").iterdir())}
     for cluster in sorted(federation.clusters.keys() | new.keys()):
         if cluster in new:

@@ -5,18 +5,15 @@ template, filled in for each element as Argo CD does, is an Application the serv
 
 from __future__ import annotations
 
-import os
-import tarfile
-import time
-
 import pytest
 import yaml
 
-from conftest import REPO, build
+from conftest import build
+
+from .kube import install_crds, unpack_upstream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tools]
 
-UPSTREAM = REPO.parent / "shared" / "upstream"
 CRDS = {
     "flux-kustomize-controller-v1.9.4": ["config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"],
     "flux-source-controller-v1.9.0": ["config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml"],
@@ -29,30 +26,12 @@ NAMESPACES = ("flux-system", "argocd")
 def gitops_crds(kubectl, tmp_path_factory):
     root = tmp_path_factory.mktemp("gitops-crds")
     for name, files in CRDS.items():
-        archive = UPSTREAM / f"{name}.tar.gz"
-        if not archive.is_file():
-            if os.environ.get("CI"):
-                pytest.fail(f"{archive} is missing")
-            pytest.skip(f"{archive} is missing")
-        with tarfile.open(archive) as tar:
-            tar.extractall(root, filter="data")
+        upstream = unpack_upstream(name, root)
         for file in files:
-            crd = root / name / file
-            kubectl.run("apply", "--server-side", "-f", str(crd))
-            established(kubectl, crd)
+            install_crds(kubectl, upstream / file)
     for namespace in NAMESPACES:
         kubectl.run("create", "namespace", namespace, check=False)
     return kubectl
-
-
-def established(kubectl, crd) -> None:
-    """Wait for a CRD to serve (its status may not be written yet when the wait starts)."""
-    for _ in range(60):
-        if kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd),
-                       check=False).returncode == 0:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{crd.name} never became Established")
 
 
 def dry_run(kubectl, objects: list[dict]) -> None:

@@ -4,34 +4,24 @@ installed on the test API server: a server-side dry run admits every one of them
 
 from __future__ import annotations
 
-import os
-import tarfile
-
 import pytest
 import yaml
 
-from conftest import EXAMPLES, REPO, SPECS
+from conftest import EXAMPLES, SPECS
+
+from .kube import install_crds, unpack_upstream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.tools]
 
-UPSTREAM = REPO.parent / "shared" / "upstream" / "kuscia-v1.1.0b0.tar.gz"
 KUSCIA_EXAMPLES = [e for e in EXAMPLES if yaml.safe_load(SPECS[e].read_text())["spec"]["runtime"] == "kuscia"]
 CRDS = ("kuscia.secretflow_domains.yaml", "kuscia.secretflow_clusterdomainroutes.yaml")
 
 
 @pytest.fixture(scope="module")
 def kuscia_crds(kubectl, tmp_path_factory):
-    if not UPSTREAM.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"{UPSTREAM} is missing")
-        pytest.skip(f"{UPSTREAM} is missing")
-    root = tmp_path_factory.mktemp("kuscia")
-    with tarfile.open(UPSTREAM) as tar:
-        tar.extractall(root, filter="data")
+    upstream = unpack_upstream("kuscia-v1.1.0b0", tmp_path_factory.mktemp("kuscia"))
     for name in CRDS:
-        crd = root / "kuscia-v1.1.0b0/crds/v1alpha1" / name
-        kubectl.run("apply", "--server-side", "-f", str(crd))
-        kubectl.run("wait", "--for=condition=Established", "-f", str(crd))
+        install_crds(kubectl, upstream / "crds/v1alpha1" / name)
     return kubectl
 
 
