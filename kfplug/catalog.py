@@ -7,6 +7,11 @@ containers, ports and claims against them).
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+from pathlib import Path
+from typing import Any
+
 import attrs
 
 
@@ -96,3 +101,36 @@ class SecretKind:
     name: str
     keys: tuple[str, ...]
     component: str
+
+
+@functools.cache
+def bases_root() -> Path:
+    """The component bases shipped with kfplug (`bases/` in the repository)."""
+    spec = importlib.util.find_spec("kfplug.bases")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            if Path(location).is_dir():
+                return Path(location)
+    here = Path(__file__).resolve().parents[1] / "bases"  # a source checkout
+    if here.is_dir():
+        return here
+    raise FileNotFoundError("kfplug's component bases are missing from this installation")
+
+
+def base_resources(base: str, module: Module) -> dict[str, dict[str, str]]:
+    """The requests and limits of a module's main container as its base sets them."""
+    return _base_resources(base, module.kind, module.name)
+
+
+@functools.cache
+def _base_resources(base: str, kind: str, name: str) -> dict[str, dict[str, str]]:
+    from .yamlread import load_all_trusted
+
+    for path in sorted((bases_root() / base).glob("*.yaml")):
+        for document in load_all_trusted(path.read_text(encoding="utf-8")):
+            if isinstance(document, dict) and document.get("kind") == kind \
+                    and document.get("metadata", {}).get("name") == name:
+                containers: list[dict[str, Any]] = document["spec"]["template"]["spec"]["containers"]
+                main = next(c for c in containers if c["name"] == name)
+                return {key: {k: str(v) for k, v in value.items()} for key, value in main.get("resources", {}).items()}
+    return {}

@@ -167,11 +167,15 @@ def test_party_routes_to_its_exchange(kubefate, tmp_path):
     result = run_import(out, party, options=("--endpoint", "9999=192.168.9.1:30091"))
     assert result.exit_code == 0, result.output
     spec = yaml.safe_load(out.read_text())["spec"]
-    assert spec["exchange"] == {"cluster": "exchange", "endpoint": "10.1.1.1:30000"}
+    # dialled at a node port, the exchange is published there (else validate refuses the endpoint)
+    assert spec["exchange"] == {"cluster": "exchange", "expose": {"type": "NodePort", "nodePort": 30000},
+                                "endpoint": "10.1.1.1:30000"}
     assert spec["parties"][0]["endpoint"] == "192.168.9.1:30091"
     reported = warnings(result)
+    assert "osx.exchange: the exchange is dialled at 10.1.1.1:30000, so its router is exposed as NodePort 30000" \
+        in result.stderr
     assert reported["in:46: osx.partyList[0]"] == "not carried: no cluster.yaml of party 10000 was given"
-    assert reported["in:43: osx.exchange"].startswith("the exchange has no cluster.yaml here")
+    assert "osx.exchange: the exchange has no cluster.yaml here" in result.stderr
     assert cli("validate", out).exit_code == 0
 
 

@@ -7,10 +7,16 @@ from collections.abc import Iterator
 from ..plan import NAME, Image, Part, Resource
 from .context import PartyContext, workload_patch
 
+# On what holds a party's data (its Namespace, whose deletion takes the claims with it, and static
+# PersistentVolumes): a reconciler never deletes it, whatever a commit removes or renames. Flux skips
+# pruning it; Argo CD neither prunes it nor deletes it with its Application. Decommissioning a party is
+# done by hand, after a backup (docs/gitops.md).
+KEEP = {"kustomize.toolkit.fluxcd.io/prune": "disabled", "argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
+
 
 def namespace(ctx: PartyContext) -> Iterator[Part]:
     body = {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": ctx.member.namespace, "labels": {NAME: ctx.runtime.name}}}
+            "metadata": {"name": ctx.member.namespace, "labels": {NAME: ctx.runtime.name}, "annotations": dict(KEEP)}}
     yield Resource("namespace.yaml", body)
 
 

@@ -10,6 +10,7 @@ from ..catalog import Module
 from ..plan import NAME, Part, Resource
 from ..spec.model import NFS
 from .context import PartyContext, workload_patch
+from .frame import KEEP
 
 
 def storage(ctx: PartyContext) -> Iterator[Part]:
@@ -56,7 +57,8 @@ def _nfs_volume(ctx: PartyContext, module_name: str, ordinal: int, size: str, nf
     body = {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
-        "metadata": {"name": f"{namespace}-{module_name}-{ordinal}", "labels": {NAME: module_name}},
+        "metadata": {"name": f"{namespace}-{module_name}-{ordinal}", "labels": {NAME: module_name},
+                     "annotations": dict(KEEP)},
         "spec": {
             "capacity": {"storage": size},
             "accessModes": ["ReadWriteOnce"],

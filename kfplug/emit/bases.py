@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-from pathlib import Path
+from ..catalog import bases_root
 
-
-@functools.cache
-def bases_root() -> Path:
-    spec = importlib.util.find_spec("kfplug.bases")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            if Path(location).is_dir():
-                return Path(location)
-    here = Path(__file__).resolve().parents[2] / "bases"  # a source checkout
-    if here.is_dir():
-        return here
-    raise FileNotFoundError("kfplug's component bases are missing from this installation")
+__all__ = ["base_files", "bases_root"]
 
 
 def base_files(base: str) -> dict[str, str]:

@@ -275,6 +275,7 @@ def assemble(members: list[Member], name: str, version: str,
             fields.put(("id",), int(exchange.id))
         fields.put(("cluster",), clusters[exchange.id if exchange else EXCHANGE])
         _endpoint(fields, addresses.get(EXCHANGE))
+        problems += _exposed(fields, addresses.get(EXCHANGE), "the exchange")
         document.put(("spec", "exchange"), _ordered(fields.data))
         document.origins.update(fields.under(("spec", "exchange")))
         problems += _star_notes(members, exchange)
@@ -283,6 +284,7 @@ def assemble(members: list[Member], name: str, version: str,
         party.fields.put(("id",), int(party.id))
         party.fields.put(("cluster",), clusters[party.id])
         _endpoint(party.fields, addresses.get(party.id))
+        problems += _exposed(party.fields, addresses.get(party.id), f"party {party.id}")
         document.origins.update(party.fields.under(("spec", "parties", index)))
     document.put(("spec", "parties"), [_ordered(party.fields.data) for party in parties])
     if len(members) + (exchange is None and star) > 1:
@@ -316,6 +318,25 @@ def _key(key: str, exchange: Member | None) -> str:
 def _endpoint(fields: Fragment, address: tuple[str, Origin | None] | None) -> None:
     if address is not None:
         fields.put(("endpoint",), address[0], address[1])
+
+
+NODE_PORTS = range(30000, 32768)  # Kubernetes' default node port range
+
+
+def _exposed(fields: Fragment, address: tuple[str, Origin | None] | None, who: str) -> list[Issue]:
+    """A member peers dial at an address must be published there: KubeFATE routes by node address and
+    NodePort, so a member whose file did not say (or that has no file) gets the NodePort it is dialled at."""
+    if address is None or "expose" in fields.data:
+        return []
+    port = endpoint(address[0]).port
+    exposure = {"type": "NodePort", "nodePort": port} if port in NODE_PORTS else {"type": "LoadBalancer"}
+    for key, value in exposure.items():
+        fields.put(("expose", key), value, address[1])
+    origin = address[1]
+    kind = f"NodePort {port}" if port in NODE_PORTS else "a LoadBalancer"
+    return [Issue(origin.file if origin else "--endpoint", origin.line if origin else 0, origin.path if origin else "",
+                  f"{who} is dialled at {address[0]}, so its router is exposed as {kind}: check that this is how "
+                  f"it is reached", "warning")]
 
 
 def _ordered(fields: dict[str, Any]) -> dict[str, Any]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..catalog import base_resources
 from ..diagnostics import FieldPath, Finding, format_path, warning
 from ..runtime import Runtime
 from .members import Member, members
 from .model import Party, Spec
-from .sops import check_sops
+from .sops import check_sops, generated_secrets
 from .structure import camel, did_you_mean
-from .values import host_name
+from .values import host_name, quantity_value
 
 Found = Iterator[tuple[FieldPath, str] | Finding]
 
@@ -105,11 +106,12 @@ def check_module_keys(spec: Spec, runtime: Runtime) -> Found:
 def check_exposure(spec: Spec, runtime: Runtime) -> Found:
     used: dict[tuple[str, int], FieldPath] = {}
     for member in members(spec):
+        yield from _check_endpoint(member)
         expose = member.spec.expose
         if expose is None:
             continue
         path = member.path + ("expose",)
-        if expose.node_port is not None and not expose.outside:
+        if expose.node_port is not None and expose.service_type is None:
             yield path + ("nodePort",), "needs type NodePort or LoadBalancer"
         if expose.load_balancer_ip is not None and expose.type != "LoadBalancer":
             yield path + ("loadBalancerIP",), "needs type LoadBalancer"
@@ -119,6 +121,24 @@ def check_exposure(spec: Spec, runtime: Runtime) -> Found:
                 yield path + ("nodePort",), f"{expose.node_port} already used in cluster {member.cluster} by " \
                                             f"{format_path(used[key])}"
             used.setdefault(key, path + ("nodePort",))
+
+
+def _check_endpoint(member: Member) -> Found:
+    """An endpoint is where peers dial: something must listen there, on that port."""
+    endpoint, expose = member.endpoint, member.spec.expose
+    if endpoint is None:
+        return
+    path = member.path + ("endpoint",)
+    if expose is None or not expose.outside:
+        yield path, f"{member.label()}: nothing exposes its router, so peers would dial {endpoint} where " \
+                    f"nothing listens; set expose.type NodePort or LoadBalancer (or External when a proxy " \
+                    f"or load balancer kfplug does not manage publishes it)"
+    elif expose.type == "NodePort" and expose.node_port is None:
+        yield warning(member.path + ("expose",), f"Kubernetes picks a random node port, which peers dialling "
+                                                 f"{endpoint} cannot know; set nodePort: {endpoint.port}")
+    elif expose.type == "NodePort" and expose.node_port != endpoint.port:
+        yield warning(path, f"peers dial port {endpoint.port}, but the router's node port is {expose.node_port}; "
+                            f"fine only if something in front forwards {endpoint.port} to it")
 
 
 def _parties(spec: Spec) -> Iterator[tuple[Member, Party]]:
@@ -183,6 +203,36 @@ def check_ingress(spec: Spec, runtime: Runtime) -> Found:
             seen.setdefault(host, where)
 
 
+def check_resources(spec: Spec, runtime: Runtime) -> Found:
+    """A limit below its request, once the spec's resources are merged over the base's, is refused by the
+    API server: say so here, with the merged values."""
+    release = runtime.releases[spec.version]
+    for member in members(spec):
+        modules = {module.name: module for module in runtime.modules_of(member, release)}
+        for name, wanted in (member.spec.resources or {}).items():
+            if name not in modules:
+                continue  # reported by check_module_keys
+            base = base_resources(release.base(runtime.name, name), modules[name])
+            requests = {**base.get("requests", {}), **(wanted.requests or {})}
+            limits = {**base.get("limits", {}), **(wanted.limits or {})}
+            for resource in sorted(requests.keys() & limits.keys()):
+                if quantity_value(limits[resource]) < quantity_value(requests[resource]):
+                    yield member.path + ("resources", name), \
+                        f"{name}'s {resource} limit {limits[resource]} is below its request {requests[resource]} " \
+                        f"(the spec's values merged over the base's); the API server would refuse the pod"
+
+
+def _check_git_can_build(spec: Spec, runtime: Runtime) -> Found:
+    """Deployed from Git, an overlay cannot read Secrets generated from git-ignored .env files."""
+    generating = [(member, names) for member in members(spec)
+                  if (names := generated_secrets(spec, runtime, member))]
+    if generating:
+        who = "; ".join(f"{member.label()}: {', '.join(names)}" for member, names in generating)
+        yield ("spec", "gitops"), f"the overlays generate Secrets from git-ignored .env files ({who}), so a " \
+                                  f"clone of the repository cannot build them: keep them in Git encrypted " \
+                                  f"(spec.gitops.sops), or name existing Secrets (secrets.<name>.secretName)"
+
+
 def check_gitops(spec: Spec, runtime: Runtime) -> Found:
     """Clusters named under gitops exist; each member's Secrets kept in Git have recipients, and its own
     recipients need spec.gitops.sops; Argo CD cannot read SOPS-encrypted Secrets by itself."""
@@ -198,6 +248,8 @@ def check_gitops(spec: Spec, runtime: Runtime) -> Found:
             if cluster not in names:
                 yield ("spec", "gitops", tool, field, cluster), f"unknown cluster {cluster!r}" \
                                                                 + did_you_mean(cluster, names)
+    if (gitops.flux is not None or gitops.argocd is not None) and gitops.sops is None:
+        yield from _check_git_can_build(spec, runtime)
     if gitops.argocd is not None and gitops.sops is not None:
         yield warning(("spec", "gitops", "sops"), "Argo CD does not decrypt SOPS by itself: its repo server needs "
                                                   "a SOPS plugin (e.g. KSOPS), or the overlays cannot be built")

@@ -78,13 +78,21 @@ def parse_tree(raw: object, locator: Locator, issues: list[Issue] | None = None,
     from .validate import validate
 
     issues = [] if issues is None else issues
-    federation = read_cas(structure(raw, locator, issues), base, locator, issues)
+    federation = structure(raw, locator, issues)
+    structural = [issue.path for issue in issues if issue.severity == "error"]
+    federation = read_cas(federation, base, locator, issues)
     resolved = resolve(federation, locator, issues)
     issues += validate(resolved, locator)
     errors = [issue for issue in issues if issue.severity == "error"]
     if errors:
-        raise SpecError(errors)
+        raise SpecError([issue for issue in errors if issue.path in structural
+                         or not _under(issue.path, structural)])
     return resolved, sorted(issue for issue in issues if issue.severity != "error")
+
+
+def _under(path: str, structural: list[str]) -> bool:
+    """A later finding at or below a field already reported as unreadable (whose value was dropped)."""
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in structural if p)
 
 
 CONFIG_ANNOTATIONS = ("config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/",
@@ -105,8 +113,9 @@ def parse_object(document: dict[str, Any], source: str) -> tuple[Federation, lis
 
 
 def structure(raw: object, locator: Locator, issues: list[Issue]) -> Federation:
-    """The typed model; raises SpecError with `issues` and every structural problem."""
-    structurer = Structurer(lambda path, message: issues.append(locator.issue(path, message)))
+    """The typed model, what could not be read left out (reported in `issues`); raises SpecError
+    with every problem when too much is missing to check the rest (a required field)."""
+    structurer = Structurer(lambda path, message: issues.append(locator.issue(path, message)), lenient=True)
     defaults = None
     if isinstance(raw, dict) and isinstance(raw.get("spec"), dict) and "defaults" in raw["spec"]:
         spec = dict(raw["spec"])
@@ -115,8 +124,22 @@ def structure(raw: object, locator: Locator, issues: list[Issue]) -> Federation:
         if defaults_raw is not None:
             defaults = structurer.structure(Party, defaults_raw, ("spec", "defaults"), exclude=PARTY_IDENTITY)
     federation = structurer.structure(Federation, raw, ())
-    if issues or is_invalid(federation) or is_invalid(defaults):
+    if is_invalid(federation) or is_invalid(defaults):
+        issues += _unknown_runtime(raw, locator)
         raise SpecError(issues)
     if defaults is not None:
         federation = attrs.evolve(federation, spec=attrs.evolve(federation.spec, defaults=defaults))
     return federation
+
+
+def _unknown_runtime(raw: object, locator: Locator) -> list[Issue]:
+    """A runtime kfplug does not have, said even when the spec cannot be checked further."""
+    from ..runtime import names
+    from .structure import did_you_mean
+
+    spec = raw.get("spec") if isinstance(raw, dict) else None
+    runtime = spec.get("runtime") if isinstance(spec, dict) else None
+    if not isinstance(runtime, str) or runtime in names():
+        return []
+    return [locator.issue(("spec", "runtime"), f"runtime {runtime!r} is not implemented yet (available: "
+                                               f"{', '.join(names())})" + did_you_mean(runtime, list(names())))]

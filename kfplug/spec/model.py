@@ -73,14 +73,21 @@ class Node:
 
 @attrs.frozen
 class Expose:
-    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = None
+    # External: published by something kfplug does not manage (a proxy, a load balancer of your own) that
+    # forwards `endpoint` to the router's Service, which stays ClusterIP
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer", "External"] | None = None
     node_port: NodePort | None = None
     load_balancer_ip: IPAddress | None = attrs.field(default=None, metadata={"key": "loadBalancerIP"})
 
     @property
     def outside(self) -> bool:
-        """Reachable from outside the cluster (a NodePort or a load balancer)."""
-        return self.type in ("NodePort", "LoadBalancer")
+        """Reachable from outside the cluster (a NodePort, a load balancer, or published externally)."""
+        return self.type in ("NodePort", "LoadBalancer", "External")
+
+    @property
+    def service_type(self) -> Literal["NodePort", "LoadBalancer"] | None:
+        """The Service type kfplug sets to publish it; None when it does not (ClusterIP, External)."""
+        return self.type if self.type in ("NodePort", "LoadBalancer") else None
 
 
 @attrs.frozen

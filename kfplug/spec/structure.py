@@ -29,8 +29,13 @@ Report = Callable[[FieldPath, str], None]
 
 
 class Structurer:
-    def __init__(self, report: Report) -> None:
+    """Loaded YAML -> model. Lenient, it drops what it cannot read where the model can do without
+    (an optional field, a mapping's entry), so that the checks that follow still see the rest and
+    every problem is reported in one run; strict, any problem makes its holder invalid."""
+
+    def __init__(self, report: Report, lenient: bool = False) -> None:
         self.report = report
+        self.lenient = lenient
 
     def problem(self, path: FieldPath, message: str, value: object) -> None:
         """Report a problem with `value`, which is not echoed where it may be a secret."""
@@ -56,7 +61,7 @@ class Structurer:
                 continue
             value = self.convert(hints[field.name], raw[key], path + (key,))
             if value is _INVALID:
-                ok = False
+                ok = ok and self.lenient and field.default is not _NOTHING  # reported; dropped when optional
             else:
                 values[field.name] = value
         if not ok:
@@ -103,6 +108,8 @@ class Structurer:
                 return _INVALID
             inner = typing.get_args(tp)[1]
             entries = {k: self.convert(inner, v, path + (k,)) for k, v in value.items()}
+            if self.lenient:
+                return {k: v for k, v in entries.items() if v is not _INVALID}
             return _INVALID if _INVALID in entries.values() else entries
         if origin is Literal:
             options = typing.get_args(tp)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 SHARED_CHECKS = (checks.check_ids, checks.check_clusters, checks.check_modules, checks.check_module_keys,
                  checks.check_exposure, check_placement, checks.check_storage, checks.check_ingress,
-                 checks.check_gitops, check_trust)
+                 checks.check_gitops, checks.check_resources, check_trust)
 OPTIONAL_SPEC_FIELDS = ("exchange", "master", "routes")  # each taken by the runtimes that name it
 
 

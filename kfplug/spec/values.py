@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any, NamedTuple, TypeVar
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -77,6 +78,18 @@ def quantity(value: object) -> str:
     if not _QUANTITY.fullmatch(text) or not re.search(r"[1-9]", text.split("e")[0].split("E")[0]):
         raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 10Gi, 500Mi)")
     return text
+
+
+_SUFFIX: dict[str, int | Decimal] = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": Decimal("1e-9"),
+           "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+           "P": 10**15, "E": 10**18}
+
+
+def quantity_value(text: str) -> Decimal:
+    """A (checked) Kubernetes quantity as a number: 1Gi -> 1073741824, 500m -> 0.5, 1e3 -> 1000."""
+    number = re.match(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text)
+    assert number is not None, f"checked: {text!r} is a quantity"
+    return Decimal(number.group(0)) * Decimal(_SUFFIX[text[number.end():]])
 
 
 def node_port(value: object) -> int:

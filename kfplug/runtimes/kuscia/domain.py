@@ -36,13 +36,16 @@ def gateway_service(ctx: PartyContext) -> Iterator[Part]:
     """An exposed domain gets a second Service, `<workload>-gateway`, with the gateway port only:
     exposing the main Service would give KusciaAPI (8082), 80 and 53 node ports too."""
     expose = ctx.member.spec.expose
-    if expose is None or not expose.outside:
+    if expose is None or expose.service_type is None:
         return
     module = ctx.modules[0].name
     port: dict[str, Any] = {"name": "envoy", "port": ENVOY_PORT, "targetPort": "envoy"}
     if expose.node_port is not None:
         port["nodePort"] = expose.node_port
-    spec: dict[str, Any] = {"type": expose.type, "selector": {NAME: module}, "ports": [port]}
+    endpoint = ctx.member.endpoint
+    if expose.service_type == "LoadBalancer" and endpoint is not None:
+        port["port"] = endpoint.port  # the load balancer listens where peers dial
+    spec: dict[str, Any] = {"type": expose.service_type, "selector": {NAME: module}, "ports": [port]}
     if expose.load_balancer_ip is not None:
         spec["loadBalancerIP"] = expose.load_balancer_ip
     yield Resource("gateway-service.yaml", {"apiVersion": "v1", "kind": "Service",
