@@ -79,20 +79,28 @@ def parse_tree(raw: object, locator: Locator, issues: list[Issue] | None = None,
 
     issues = [] if issues is None else issues
     federation = structure(raw, locator, issues)
-    structural = [issue.path for issue in issues if issue.severity == "error"]
+    structural = [issue for issue in issues if issue.severity == "error"]
     federation = read_cas(federation, base, locator, issues)
     resolved = resolve(federation, locator, issues)
     issues += validate(resolved, locator)
     errors = [issue for issue in issues if issue.severity == "error"]
     if errors:
-        raise SpecError([issue for issue in errors if issue.path in structural
-                         or not _under(issue.path, structural)])
+        raise SpecError(structural + [issue for issue in errors if issue not in structural
+                                      and not _follows(issue, structural)])
     return resolved, sorted(issue for issue in issues if issue.severity != "error")
 
 
-def _under(path: str, structural: list[str]) -> bool:
-    """A later finding at or below a field already reported as unreadable (whose value was dropped)."""
-    return any(path == p or path.startswith((p + ".", p + "[")) for p in structural if p)
+def _follows(finding: Issue, unreadable: list[Issue]) -> bool:
+    """A finding that only repeats a value left out as unreadable: at or below its field, or above it
+    naming it (`needs domain, or hosts.fateboard` when hosts.fateboard was unreadable)."""
+    for issue in unreadable:
+        path = issue.path
+        if path and (finding.path == path or finding.path.startswith((path + ".", path + "["))):
+            return True
+        leaf = path.rsplit(".", 1)[-1]
+        if path.startswith(finding.path + ".") and leaf and f".{leaf}" in finding.message:
+            return True
+    return False
 
 
 CONFIG_ANNOTATIONS = ("config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/",

@@ -29,9 +29,9 @@ Report = Callable[[FieldPath, str], None]
 
 
 class Structurer:
-    """Loaded YAML -> model. Lenient, it drops what it cannot read where the model can do without
-    (an optional field, a mapping's entry), so that the checks that follow still see the rest and
-    every problem is reported in one run; strict, any problem makes its holder invalid."""
+    """Loaded YAML -> model. Lenient, it drops what it cannot read where the checks that follow can do
+    without (an optional scalar, a mapping's entry), so that they still see the rest and every problem
+    is reported in one run; strict, any problem makes its holder invalid."""
 
     def __init__(self, report: Report, lenient: bool = False) -> None:
         self.report = report
@@ -60,8 +60,8 @@ class Structurer:
                     ok = False
                 continue
             value = self.convert(hints[field.name], raw[key], path + (key,))
-            if value is _INVALID:
-                ok = ok and self.lenient and field.default is not _NOTHING  # reported; dropped when optional
+            if value is _INVALID:  # reported; an optional scalar is dropped, anything else spoils its holder
+                ok = ok and self.lenient and field.default is not _NOTHING and not _compound(hints[field.name])
             else:
                 values[field.name] = value
         if not ok:
@@ -155,6 +155,14 @@ def unstructure(value: object) -> Any:
     if isinstance(value, dict):
         return {key: unstructure(item) for key, item in value.items()}
     return value
+
+
+def _compound(tp: Any) -> bool:
+    """An object, list or mapping (under Optional and Annotated): what checks read as a whole."""
+    while typing.get_origin(tp) in (Union, types.UnionType, Annotated):
+        args = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        tp = args[0]
+    return attrs.has(tp) or typing.get_origin(tp) in (tuple, dict)
 
 
 def camel(name: str) -> str:
