@@ -40,6 +40,7 @@ _LABEL = values._DNS_LABEL.pattern
 _SUBDOMAIN = rf"{_LABEL}(\.{_LABEL})*"
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"  # as Python's ipaddress reads one: no leading zero
 _LABEL_KEY = rf"(({_SUBDOMAIN})?/)?{values._LABEL_NAME.pattern}"
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 
 
 def _whole(pattern: str, guard: str = "") -> str:
@@ -51,7 +52,7 @@ def _whole(pattern: str, guard: str = "") -> str:
 # The closest JSON Schema form of each check a typed value runs. A value type not listed here gets
 # the YAML type its check reads and the check's docstring.
 VALUE_FORMS: dict[Any, dict[str, Any]] = {
-    model.PartyId: {"type": ["integer", "string"], "minimum": 0, "minLength": 1,
+    model.PartyId: {"type": ["integer", "string"], "minimum": 0, "maximum": 2**31 - 1, "minLength": 1,
                     "description": "A party id: an integer (FATE) or a name (a Kuscia domain); the runtime "
                                    "decides which."},
     values.DNSLabel: {"type": "string", "pattern": _whole(_LABEL),
@@ -83,6 +84,33 @@ VALUE_FORMS: dict[Any, dict[str, Any]] = {
     values.IPAddress: {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
                        "description": "An IPv4 or IPv6 address."},
     values.IPv4Address: {"type": "string", "format": "ipv4", "description": "An IPv4 address."},
+    values.EndpointValue: {"type": "string", "pattern": _whole(rf"(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F.]*:[0-9a-fA-F:.]*|"
+                                                               rf"{_SUBDOMAIN}):{_PORT}"),
+                           "description": "host:port that peers dial: an IP address ([...] for IPv6) or a DNS "
+                                          "name, and a port 1-65535."},
+    values.Duration: {"type": "string", "pattern": _whole(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+"),
+                      "description": "A Go duration as Flux takes it: 10m, 1h30m, 45s."},
+    values.AgeRecipient: {"type": "string", "pattern": _whole(r"age1[02-9ac-hj-np-z]{58}"),
+                          "description": "An age X25519 public key (age1 and 58 bech32 characters)."},
+}
+# what a JSON Schema can say of one object's fields together
+def _when(field: str, values: list[str], then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"properties": {field: {"enum": values}}, "required": [field]}, "then": then}
+
+
+_REQUIREMENT = {"allOf": [_when("operator", ["Exists", "DoesNotExist"], {"not": {"required": ["values"]}}),
+                          _when("operator", ["In", "NotIn"], {"required": ["values"],
+                                                              "properties": {"values": {"minItems": 1}}})]}
+CLASS_RULES: dict[Any, dict[str, Any]] = {
+    # an Exists toleration matches any value: Kubernetes refuses one that names a value
+    model.Toleration: _when("operator", ["Exists"], {"not": {"required": ["value"]}}),
+    model.NodeSelectorRequirement: _REQUIREMENT,
+    model.LabelSelectorRequirement: _REQUIREMENT,
+    # a node port or a load balancer address needs the Service type that has one (the type may come
+    # from spec.defaults, so only a type given beside it is checked)
+    model.Expose: {"allOf": [
+        {"if": {"required": ["nodePort"]}, "then": {"properties": {"type": {"enum": ["NodePort", "LoadBalancer"]}}}},
+        {"if": {"required": ["loadBalancerIP"]}, "then": {"properties": {"type": {"const": "LoadBalancer"}}}}]},
 }
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number", dict: "object"}
 
@@ -139,7 +167,7 @@ class _Builder:
             if field.default is attrs.NOTHING:
                 required.append(key)
         form: dict[str, Any] = {"type": "object", "properties": properties, "required": required,
-                                "additionalProperties": False}
+                                "additionalProperties": False, **CLASS_RULES.get(cls, {})}
         doc = inspect.cleandoc(cls.__doc__) if cls.__dict__.get("__doc__") else ""
         if doc:
             form["description"] = " ".join(doc.split())

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from jsonschema import Draft7Validator, Draft202012Validator
 
@@ -86,7 +87,7 @@ def test_schema_is_draft_2020_12_and_closed():
 # definitions live: a draft-07 evaluator follows `#/$defs/...` as a JSON pointer).
 DRAFT7_ALIKE = {"$schema", "$id", "$comment", "$ref", "$defs", "title", "description", "type", "properties",
                 "required", "additionalProperties", "propertyNames", "items", "enum", "anyOf", "pattern", "format",
-                "minimum", "maximum", "minLength", "maxLength"}
+                "minimum", "maximum", "minLength", "maxLength", "minItems", "const", "not", "allOf", "if", "then"}
 DRAFT7 = Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
@@ -101,8 +102,12 @@ def test_schema_means_the_same_to_draft_07():
         for key in ("items", "additionalProperties", "propertyNames"):
             if isinstance(form.get(key), dict):
                 yield from keywords(form[key], f"{where}.{key}")
-        for inner in form.get("anyOf", []):
-            yield from keywords(inner, f"{where}.anyOf")
+        for key in ("anyOf", "allOf"):
+            for inner in form.get(key, []):
+                yield from keywords(inner, f"{where}.{key}")
+        for key in ("if", "then", "not"):
+            if isinstance(form.get(key), dict):
+                yield from keywords(form[key], f"{where}.{key}")
 
     assert set(keywords(SCHEMA, "")) <= DRAFT7_ALIKE
 
@@ -200,7 +205,12 @@ SAMPLES = {
     "PositiveInt": ([1], [0, -1]),
     "IPAddress": (["10.0.0.1", "fd00::1"], ["10.0.0.256", "010.0.0.1", "host"]),
     "IPv4Address": (["10.96.0.10"], ["fd00::1", "1.2.3"]),
-    "PartyId": ([9999, 0, "alice"], [-1, "", True]),
+    "PartyId": ([9999, 0, "alice", 2**31 - 1], [-1, "", True, 2**31, 12345678901234567890]),
+    "EndpointValue": (["10.0.0.2:30091", "fl.example.net:443", "[fd00::1]:9370", "osx.org-b.test:1"],
+                      ["10.0.0.2", "fl.example.net:70000", "fl.example.net:0", "Fl.example.net:443", ":443", 9370]),
+    "Duration": (["10m", "1h30m", "45s", "1.5h", "100ms"], ["10 minutes", "10", "m", "1d", ""]),
+    "AgeRecipient": (["age1" + "q" * 58, "age1" + "x7" * 29], ["notakey", "age1" + "q" * 57, "age1" + "b" * 58,
+                                                             "AGE1" + "q" * 58]),
 }
 
 
@@ -227,4 +237,63 @@ def test_value_forms_agree_with_the_checks(name):
             if validator.is_valid(value) != accepted:
                 disagree.append(f"{value!r}: kfplug {'accepts' if accepted else 'refuses'} it, "
                                 f"the schema ({type(validator).__name__}) does not")
+    assert not disagree
+
+
+# The bad-input cases the schema accepts, because what is wrong is what a JSON Schema cannot say
+# (kfplug.schema.NOT_EXPRESSED): every other case must fail the schema as it fails kfplug.
+SCHEMA_CANNOT_SAY = {
+    # which ids and fields a runtime takes, and its catalog (runtime, release, modules, Secrets)
+    "02-id-64-digits", "02-id-bidi-control", "02-id-leading-dash", "02-id-not-a-number", "float-id",
+    "quoted-leading-zero-id", "kuscia-domain-id-dot", "kuscia-domain-id-reserved", "kuscia-domain-id-uppercase",
+    "kuscia-master-id-reserved", "kuscia-exchange-on-kuscia", "kuscia-fate-field-on-lite", "kuscia-field-on-fate",
+    "master-on-fate", "routes-on-fate", "unknown-version", "unknown-module", "unknown-secret", "missing-dependency",
+    "missing-router", "wrong-router-for-version", "replicas-of-the-other-router", "single-replica-module",
+    "size-for-stateless-module",
+    "placement-unknown-module", "kuscia-master-placement-unknown-module", "kuscia-resources-unknown-workload",
+    "kuscia-master-missing", "kuscia-datastore-missing", "kuscia-lite-key-missing", "kuscia-master-key-missing",
+    "kuscia-runk-partial-capacity", "kuscia-runk-without-capacity", "kuscia-derived-namespace-too-long",
+    "kuscia-lite-endpoint-ipv6", "kuscia-master-endpoint-ipv6", "kuscia-cluster-dns-missing",
+    "kuscia-cluster-dns-missing-on-one", "kuscia-too-many-routes",
+    # YAML as the strict reader reads it (YAML 1.1 guesses, duplicate keys, escapes, digits)
+    "10-yes-as-boolean", "ambiguous-boolean", "leading-zero-id", "duplicate-key", "22-lone-surrogate-escape",
+    "huge-integer",
+    # uniqueness: ids, namespaces, node ports, hosts, keys, routes
+    "duplicate-id", "duplicate-host", "kuscia-duplicate-lite", "kuscia-master-id-is-a-lite",
+    "namespace-collision", "kuscia-namespace-taken-by-master", "node-port-duplicate", "kuscia-shared-key",
+    "kuscia-route-duplicate", "kuscia-route-names-collide", "kuscia-route-takes-the-masters-route-name",
+    "kuscia-routes-all-collide",
+    # references between fields: clusters, lites, inventory nodes
+    "unknown-cluster", "kuscia-route-unknown-lite", "kuscia-route-to-master", "kuscia-route-to-itself",
+    "unknown-inventory-node", "nodes-without-inventory", "pinned-node-misses-selector", "more-replicas-than-nodes",
+    "selector-matches-no-node", "selector-and-affinity-match-no-node", "affinity-matches-no-inventory-node",
+    "inventory-of-one-cluster", "nodes-and-own-node-affinity",
+    # rules between fields, and what spec.defaults merges in
+    "cluster-required", "node-port-without-type", "claim-for-many-replicas", "two-storage-kinds",
+    "ingress-without-domain",
+    "unreachable-peer", "kuscia-lite-unreachable", "kuscia-master-unreachable", "endpoint-not-exposed",
+    "limits-below-requests", "gitops-generated-secrets-without-sops", "sops-no-recipients", "sops-without-gitops",
+    "affinity-empty-term", "affinity-field-selector-not-name", "affinity-gt-not-an-integer",
+    "kuscia-data-source-bad-cidr",
+}
+
+
+def test_schema_and_kfplug_agree_on_every_bad_input_case():
+    """Every bad-input case fails the schema too, unless the table above says why the schema cannot see it;
+    and the table lists no case the schema does refuse (it would hide a regression)."""
+    import sys
+
+    sys.set_int_max_str_digits(0)  # the hostile cases hold integers of thousands of digits
+    validator = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    disagree, cases = [], 0
+    for path in sorted((REPO / "tests" / "bad_input").glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue  # not YAML at all: nothing for a schema to read
+        cases += 1
+        accepted = validator.is_valid(data)
+        if accepted != (path.stem in SCHEMA_CANNOT_SAY):
+            disagree.append(f"{path.stem}: the schema {'accepts' if accepted else 'refuses'} it")
+    assert cases > 100
     assert not disagree

@@ -89,7 +89,13 @@ def check_module_keys(spec: Spec, runtime: Runtime) -> Found:
         party = member.party
         for field, keys in (("replicas", party.replicas if party else None), ("resources", member.spec.resources)):
             for name in keys or {}:
-                if name not in modules:
+                if name in modules:
+                    continue
+                elsewhere = runtime.modules.get(name)
+                if elsewhere is not None and elsewhere.router and name not in release.modules:
+                    yield member.path + (field, name), f"{name} is not part of {runtime.name} {release.version}: " \
+                                                       f"its router is {release.router}"
+                else:
                     yield member.path + (field, name), f"{name!r} is not a module of this {member.kind}" \
                                                        + did_you_mean(name, list(modules))
         if party is None:

@@ -32,10 +32,14 @@ from .values import (
     raw_type,
 )
 
+MAX_INTEGER_ID = 2**31 - 1  # integer ids are FATE's, which keeps them in a Java int
+
 
 @raw_type(Any)  # a number or text
 def _party_id(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if value > MAX_INTEGER_ID:
+            raise ValueError(f"{value} is too large for a party id (at most {MAX_INTEGER_ID})")
         return str(value)
     if isinstance(value, str) and value:
         return value

@@ -50,7 +50,7 @@ class Structurer:
         hints = _hints(cls)
         for key in raw:
             if key not in fields:
-                self.report(path + (key,), _unknown(key, fields, exclude))
+                self.report(path + (key,), _unknown(key, fields, exclude) + _one_level_down(key, fields, hints))
         values: dict[str, Any] = {}
         ok = True
         for key, field in fields.items():
@@ -185,6 +185,17 @@ def _unknown(key: object, fields: Iterable[str], exclude: tuple[str, ...]) -> st
     if is_secret_key(key):
         return f"unknown field {key!r}: {SECRET_HINT}"
     return f"unknown field {key!r}" + did_you_mean(str(key), list(fields))
+
+
+def _one_level_down(key: object, fields: dict[str, attrs.Attribute[Any]], hints: dict[str, Any]) -> str:
+    """A key that belongs to one of this object's fields (`parties` at the top level): an indentation slip."""
+    for name, field in fields.items():
+        inner = hints[field.name]
+        while typing.get_origin(inner) in (Union, types.UnionType):
+            inner = next(arg for arg in typing.get_args(inner) if arg is not type(None))
+        if attrs.has(inner) and key in {_key(f) for f in attrs.fields(inner)}:
+            return f"; {key!r} is a field of {name}: is it indented under {name}?"
+    return ""
 
 
 def did_you_mean(word: str, options: list[str]) -> str:

@@ -110,9 +110,14 @@ STACKS = {
 assert STACKS.keys() == RELEASES.keys(), "every release says what it pins"
 
 
+MAX_PARTY_ID = 2**31 - 1  # FATE keeps party ids in a Java int
+
+
 def party_id(value: str) -> str:
-    if not re.fullmatch(r"0|[1-9][0-9]{0,9}", value) or int(value) > 2**31 - 1:
+    if not re.fullmatch(r"0|[1-9][0-9]*", value):
         raise ValueError(f"{value!r} is not a FATE party id (a decimal integer without leading zeros)")
+    if len(value) > 10 or int(value) > MAX_PARTY_ID:
+        raise ValueError(f"{value} is too large for a FATE party id (at most {MAX_PARTY_ID})")
     return value
 
 
