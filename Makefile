@@ -21,6 +21,7 @@ VENV := .venv
 TOOLS := $(abspath .tools/bin)
 KUSTOMIZE := $(TOOLS)/kustomize
 FLUXBUILD := $(TOOLS)/fluxbuild
+FLUXPRUNE := $(TOOLS)/fluxprune
 COREDNSCHECK := $(TOOLS)/corednscheck
 SOPS := $(TOOLS)/sops
 AGE_KEYGEN := $(TOOLS)/age-keygen
@@ -64,7 +65,7 @@ $(UV):
 	$(PYTHON) -m venv .tools/uv-$(UV_VERSION)
 	.tools/uv-$(UV_VERSION)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
-tools: $(KUSTOMIZE) $(FLUXBUILD) $(COREDNSCHECK) $(SOPS) $(AGE_KEYGEN) k8s
+tools: $(KUSTOMIZE) $(FLUXBUILD) $(FLUXPRUNE) $(COREDNSCHECK) $(SOPS) $(AGE_KEYGEN) k8s
 
 # tests/app: MariaDB from Debian, and per FATE release a venv with FATE-Flow, FATE-Client and eggroll
 # (2.0.0: Python 3.8, .venv-fate200; 2.2.0: Python 3.10, .venv-fate220; versions.env)
@@ -94,6 +95,11 @@ $(AGE_KEYGEN): versions.env
 # Flux's kustomize-controller build (fluxcd/pkg/kustomize, pinned in tools/fluxbuild/go.mod) for tests/test_flux.py
 $(FLUXBUILD): tools/fluxbuild/main.go tools/fluxbuild/go.mod tools/fluxbuild/go.sum
 	cd tools/fluxbuild && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -o $(FLUXBUILD) .
+
+# Flux's kustomize-controller v1.9.4 apply and prune (fluxcd/pkg/ssa, pinned in tools/fluxprune/go.mod)
+# for tests/e2e/test_prune_protection.py
+$(FLUXPRUNE): tools/fluxprune/main.go tools/fluxprune/go.mod tools/fluxprune/go.sum
+	cd tools/fluxprune && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -o $(FLUXPRUNE) .
 
 # CoreDNS's Corefile parser and forward-target resolution as Kuscia 1.1.0b0 embeds them (coredns v1.12.2,
 # pinned in tools/corednscheck/go.mod) for tests/test_kuscia_dns.py
