@@ -124,6 +124,19 @@ def test_every_package_ships():
     assert present <= listed, f"add to [tool.setuptools] packages: {sorted(present - listed)}"
 
 
+def test_every_base_file_ships():
+    """The bases are package data of kfplug.bases, shipped by its package-data patterns alone (setuptools'
+    include-package-data is off: it took base directories for packages): a file no pattern matches would
+    be missing from the wheel (tests/test_install.py builds it)."""
+    import tomllib
+
+    setuptools = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    bases = PACKAGE.parent / setuptools["package-dir"]["kfplug.bases"]
+    shipped = {p for pattern in setuptools["package-data"]["kfplug.bases"] for p in bases.glob(pattern)}
+    missing = sorted(str(p.relative_to(bases)) for p in bases.rglob("*") if p.is_file() and p not in shipped)
+    assert not missing, f"add a pattern to [tool.setuptools.package-data] for: {missing}"
+
+
 def test_validate_loads_no_compiler():
     """`kfplug validate` reads and checks the spec through each runtime's catalog and checks; its
     compile steps (and the shared compiler) load only when a plan is made."""
