@@ -7,6 +7,7 @@ per kustomize build and never writes files; `kfplug validate` never compiles.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 from collections.abc import Callable, Iterator
@@ -67,15 +68,37 @@ def plan(federation: Federation) -> Plan:
 @_bulk
 def render(spec_file: str | Path, out: str | Path) -> list[Issue]:
     """Write the kustomize tree for `spec_file` into `out`, atomically. Returns the warnings."""
+    return render_tree(spec_file, out).warnings
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """What `render_tree` wrote, for the summary `kfplug render` prints."""
+
+    warnings: list[Issue]
+    files: int  # the files of the tree (the secret files it keeps are not counted)
+    clusters: dict[str, tuple[str, ...]]  # cluster -> the overlays it holds
+    deploy: tuple[str, ...]  # the Flux and Argo CD directories, deploy/<tool>/<cluster>
+    unsecreted: tuple[str, ...]  # overlays with a generated Secret whose values `kfplug secrets init` has not made
+    encrypted: bool  # the Secrets are kept in Git with SOPS
+
+
+def render_tree(spec_file: str | Path, out: str | Path) -> Rendered:
+    """`render`, returning what it wrote as well as the warnings."""
     from .emit.tree import tree_files
     from .emit.write import check_output_dir, write_tree
 
     spec_file, out = Path(spec_file), Path(out)
     federation, warnings = read_spec(spec_file)
-    files = tree_files(plan(federation))
+    made = plan(federation)
+    files = tree_files(made)
     check_output_dir(out, spec_file)
     write_tree(files, out)
-    return warnings
+    unsecreted = tuple(overlay.name for overlay in made.overlays if any(
+        not (out / "overlays" / overlay.name / (secret.sops_file if made.encrypted else secret.env_file)).exists()
+        for secret in overlay.secrets))
+    deploy = tuple(sorted({path.rpartition("/")[0] for path in files if path.startswith("deploy/")}))
+    return Rendered(warnings, len(files), dict(made.clusters), deploy, unsecreted, made.encrypted)
 
 
 @_bulk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -50,9 +51,36 @@ def render(spec: Path, out: Path, check: bool) -> None:
                 click.echo(f"{out} is out of date; run: kfplug render {spec} -o {out}", err=True)
                 sys.exit(1)
             return
-        _warn(api.render(spec, out))
+        rendered = api.render_tree(spec, out)
     except (SpecError, OutputError) as error:
         _fail(error)
+    _warn(rendered.warnings)
+    _summary(out, rendered)
+
+
+GITOPS = {"flux": "Flux", "argocd": "Argo CD"}  # deploy/<tool>: whose objects
+
+
+def _summary(out: Path, rendered: api.Rendered) -> None:
+    """What render wrote (stdout), then the next steps (stderr, with the warnings)."""
+    count = sum(len(names) for names in rendered.clusters.values())
+    where = "; ".join(f"cluster {cluster}: {', '.join(names)}" for cluster, names in rendered.clusters.items())
+    click.echo(f"wrote {out}: {rendered.files} files, {count} overlay{'s' if count != 1 else ''} ({where})")
+    tree = shlex.quote(str(out))
+    step = "next:"
+    if rendered.unsecreted:
+        how = ", encrypted with sops" if rendered.encrypted else ""
+        click.echo(f"next: kfplug secrets init {tree}    # random values for the Secrets of "
+                   f"{', '.join(rendered.unsecreted)}{how}; kustomize build fails without them", err=True)
+        step = "then:"
+    click.echo(f"{step} in each cluster:" if len(rendered.clusters) > 1 else step, err=True)
+    for cluster, names in rendered.clusters.items():
+        click.echo(f"  kustomize build {tree}/clusters/{cluster} | kubectl apply -f -    # {', '.join(names)}",
+                   err=True)
+    click.echo(f"  (one overlay: kustomize build {tree}/overlays/<name> | kubectl apply -f -)", err=True)
+    for tool in sorted({directory.split("/")[1] for directory in rendered.deploy}):
+        click.echo(f"  or commit the tree and point each cluster's {GITOPS.get(tool, tool)} at "
+                   f"{tree}/deploy/{tool}/<cluster> (docs/gitops.md)", err=True)
 
 
 @main.command()
