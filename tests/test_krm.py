@@ -105,7 +105,8 @@ def test_bad_federation_becomes_error_results():
                            "functionConfig": bad})
     assert result.returncode == 1
     results = yaml.safe_load(result.stdout)["results"]
-    assert [r["field"]["path"] for r in results] == ["spec.parties[1].namepsace"]
+    # every problem in one run: the semantic one is no longer hidden by the structural one
+    assert [r["field"]["path"] for r in results] == ["spec.parties[0].replicas.mysql", "spec.parties[1].namepsace"]
     assert "spec.parties[1].namepsace: unknown field 'namepsace' (did you mean 'namespace'?)" in result.stderr
 
 

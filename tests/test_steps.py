@@ -62,6 +62,9 @@ ROWS = [
             name: fate-9999
             labels:
               app.kubernetes.io/name: fate
+            annotations:
+              kustomize.toolkit.fluxcd.io/prune: disabled
+              argocd.argoproj.io/sync-options: Prune=false,Delete=false
     """)),
     ("pull-settings", frame.pull_settings, "modules: [mysql, osx, clustermanager]\n",
      "images: {pullPolicy: Always, pullSecrets: [regcred]}\n", textwrap.dedent("""\
@@ -217,6 +220,9 @@ ROWS = [
             name: fate-9999-mysql-0
             labels:
               app.kubernetes.io/name: mysql
+            annotations:
+              kustomize.toolkit.fluxcd.io/prune: disabled
+              argocd.argoproj.io/sync-options: Prune=false,Delete=false
           spec:
             capacity:
               storage: 10Gi
@@ -255,6 +261,9 @@ ROWS = [
             name: fate-9999-nodemanager-0
             labels:
               app.kubernetes.io/name: nodemanager
+            annotations:
+              kustomize.toolkit.fluxcd.io/prune: disabled
+              argocd.argoproj.io/sync-options: Prune=false,Delete=false
           spec:
             capacity:
               storage: 20Gi
@@ -275,6 +284,9 @@ ROWS = [
             name: fate-9999-nodemanager-1
             labels:
               app.kubernetes.io/name: nodemanager
+            annotations:
+              kustomize.toolkit.fluxcd.io/prune: disabled
+              argocd.argoproj.io/sync-options: Prune=false,Delete=false
           spec:
             capacity:
               storage: 20Gi
