@@ -186,6 +186,8 @@ def flux(kubectl, flux_tools, tmp_path, request):
     kubectl.run("delete", "namespace", *NAMESPACES, "--ignore-not-found", "--wait", "--timeout=180s")
     kubectl.run("delete", "persistentvolume", "-l", f"kfplug.dev/party={GONE}", "--ignore-not-found",
                 "--wait", "--timeout=60s")
+    left = kubectl.run("get", "namespace,persistentvolume", "-l", f"kfplug.dev/party={GONE}", "-o", "name").stdout
+    assert not left.strip(), f"left after decommissioning by hand: {left}"
 
 
 @pytest.mark.parametrize("layout", ["kustomization-per-party", "kustomization-per-cluster"])
