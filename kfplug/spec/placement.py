@@ -2,7 +2,7 @@
 tolerations, affinity to the last field, and `nodes:` pinning. Each yields (path, message).
 
 The inventory `spec.nodes` is the whole of the clusters it describes: those of the members that
-pin a module to its nodes by name, or every cluster when no member does. A member on such a
+pin a module to its nodes by name, or the federation's one cluster. A member on such a
 cluster whose nodeSelector, required node affinity or pinned nodes (alone or as its pods get them
 together) leave no inventory node would have its pods stay Pending."""
 
@@ -36,6 +36,8 @@ def check_placement(spec: Spec, runtime: Runtime) -> Found:
     everyone = members(spec)
     pinning = {m.cluster for m in everyone if m.spec.placement
                and any(o.nodes for o in (m.spec.placement.modules or {}).values())}
+    clusters = {m.cluster for m in everyone}
+    described = pinning or (clusters if len(clusters) == 1 else set())
     for member in everyone:
         placement: Placement | None = member.spec.placement
         if placement is None:
@@ -43,7 +45,7 @@ def check_placement(spec: Spec, runtime: Runtime) -> Found:
         path = member.path + ("placement",)
         modules = {module.name: module for module in runtime.modules_of(member, release)}
         # the inventory this member's pods are placed on, if spec.nodes describes its cluster
-        nodes = inventory if not pinning or member.cluster in pinning else {}
+        nodes = inventory if member.cluster in described else {}
         yield from _check_tolerations(placement.tolerations, path)
         yield from _check_affinity(placement.affinity, path + ("affinity",))
         yield from _check_fit(placement, None, nodes, path, party_path=None)
