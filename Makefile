@@ -72,7 +72,8 @@ tools: $(KUSTOMIZE) $(FLUXBUILD) $(FLUXPRUNE) $(COREDNSCHECK) $(SOPS) $(AGE_KEYG
 app:
 	tests/app/install.sh
 
-# kube-apiserver, kube-controller-manager (KUBERNETES_VERSION) and etcd for tests/e2e; builds only what is missing
+# kube-apiserver, kube-controller-manager, kube-scheduler (KUBERNETES_VERSION), kwok (KWOK_VERSION) and etcd
+# for tests/e2e; builds only what is missing
 k8s:
 	tools/k8s/build.sh
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The control plane the end-to-end tests run (tests/e2e/apiserver.sh), each piece only when
 # missing or not the pinned version:
-#   bin/kube-apiserver, bin/kube-controller-manager  built from k8s.io/kubernetes as pinned in go.mod
-#                                                    (which must be versions.env's KUBERNETES_VERSION)
+#   bin/kube-apiserver, bin/kube-controller-manager, built from k8s.io/kubernetes as pinned in go.mod
+#   bin/kube-scheduler                               (which must be versions.env's KUBERNETES_VERSION)
+#   bin/kwok                                         KWOK's controller (simulated nodes and their pods),
+#                                                    go install sigs.k8s.io/kwok/cmd/kwok@KWOK_VERSION
 #   etcd                                             Debian's etcd-server package (versions.env's
 #                                                    ETCD_DEBIAN_VERSION) when no etcd is on PATH
-# Prints how long each step took. `tools/k8s/build.sh --force` rebuilds the Kubernetes binaries.
+# Prints how long each step took. `tools/k8s/build.sh --force` rebuilds the Kubernetes binaries and kwok.
 set -euo pipefail
 cd "$(dirname "$0")"
 # shellcheck source=../../versions.env
@@ -34,10 +36,19 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 pinned() { [[ -x bin/$1 && $(bin/"$1" --version) == "Kubernetes $version" ]]; }
-if [[ ${1:-} == --force ]] || ! pinned kube-apiserver || ! pinned kube-controller-manager; then
-    timed "building kube-apiserver and kube-controller-manager $version" \
-        go build -trimpath -ldflags "$ldflags" -o bin/ \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+commands=(kube-apiserver kube-controller-manager kube-scheduler)
+for command in "${commands[@]}"; do
+    if [[ ${1:-} == --force ]] || ! pinned "$command"; then
+        timed "building ${commands[*]} $version" \
+            go build -trimpath -ldflags "$ldflags" -o bin/ "${commands[@]/#/k8s.io/kubernetes/cmd/}"
+        break
+    fi
+done
+
+# KWOK's own go.mod pins its dependencies (v0.7.0: client-go v0.33, as the control plane); its
+# version constant is the release's, so `kwok --version` names it (and the Go that built it)
+if [[ ${1:-} == --force ]] || [[ ! -x bin/kwok ]] || [[ $(bin/kwok --version) != "kwok version $KWOK_VERSION "* ]]; then
+    timed "installing kwok $KWOK_VERSION" env GOBIN="$PWD/bin" GOFLAGS= go install -trimpath "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 fi
 
 if ! command -v etcd >/dev/null; then
