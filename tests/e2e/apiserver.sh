@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane on loopback, for the end-to-end tests and by hand:
 #
-#   tests/e2e/apiserver.sh start [DIR]  etcd, kube-apiserver and kube-controller-manager on free
-#                                       127.0.0.1 ports, state in DIR (default: a new temp dir);
-#                                       waits until ready and prints `export KUBECONFIG=DIR/kubeconfig`
+#   tests/e2e/apiserver.sh start [DIR]  etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+#                                       and KWOK's controller on free 127.0.0.1 ports, state in DIR
+#                                       (default: a new temp dir); waits until ready and prints
+#                                       `export KUBECONFIG=DIR/kubeconfig`
 #   tests/e2e/apiserver.sh stop [DIR]   ends exactly the processes started in DIR and removes DIR
 #                                       (default DIR: the directory of $KUBECONFIG)
 #
-# There are no nodes: Pods stay Pending. Binaries come from $KFPLUG_K8S_BIN (default
-# tools/k8s/bin, built by tools/k8s/build.sh); etcd also from PATH. kubectl authenticates
+# There are no nodes: Pods stay Pending. A Node annotated kwok.x-k8s.io/node=fake is simulated by
+# KWOK: it turns Ready, and the pods bound to it Running and Ready (nothing runs; no kubelet). Binaries
+# come from $KFPLUG_K8S_BIN (default tools/k8s/bin, built by tools/k8s/build.sh); etcd also from PATH. kubectl authenticates
 # with a static token as a member of system:masters.
 set -Eeuo pipefail
 BIN=${KFPLUG_K8S_BIN:-$(cd "$(dirname "$0")/../../tools/k8s" && pwd)/bin}
-COMPONENTS=(etcd kube-apiserver kube-controller-manager)  # start order; stop is the reverse
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)  # start order; stop is the reverse
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -105,6 +107,16 @@ start() {
         --leader-elect=false --secure-port 0 --profiling=false
     # the service-account controller creating `default` shows the controllers are running
     ready kube-controller-manager 60 kubectl --kubeconfig "$dir/kubeconfig" get serviceaccount default
+    launch kube-scheduler "$BIN/kube-scheduler" --kubeconfig "$dir/kubeconfig" \
+        --leader-elect=false --secure-port 0 --profiling=false
+    ready kube-scheduler 60 grep -q "Starting Kubernetes Scheduler" "$dir/kube-scheduler.log"
+    # only the nodes a test marks as fake, with KWOK's default stages; its config path is DIR's (empty) so
+    # no ~/.kwok/kwok.yaml applies; pod IPs from a /16, enough for every example's pods
+    : >"$dir/kwok.yaml"
+    launch kwok "$BIN/kwok" --kubeconfig "$dir/kubeconfig" --config "$dir/kwok.yaml" \
+        --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+        --cidr 10.244.0.1/16 --node-ip 10.240.0.1
+    ready kwok 60 grep -q "Watch nodes" "$dir/kwok.log"
     trap - ERR
     echo "export KUBECONFIG=$dir/kubeconfig"
 }

@@ -1,7 +1,7 @@
 """One real control plane per session (tests/e2e/apiserver.sh), and a federation per example on it.
 The cert-manager CRDs go on it for the examples that render Issuers and Certificates.
 
-Needs tools/k8s/bin/kube-apiserver and kube-controller-manager (tools/k8s/build.sh), etcd
+Needs tools/k8s/bin/kube-apiserver, kube-controller-manager, kube-scheduler and kwok (tools/k8s/build.sh), etcd
 (there or on PATH) and kubectl on PATH: missing ones skip here and fail in CI, like every tool.
 """
 
@@ -30,9 +30,10 @@ def binary(name: str) -> str | None:
 
 @pytest.fixture(scope="session")
 def kubectl(tmp_path_factory) -> Kubectl:
-    """kubectl talking to a fresh etcd + kube-apiserver + kube-controller-manager on loopback."""
+    """kubectl talking to a fresh etcd + kube-apiserver + kube-controller-manager + kube-scheduler on
+    loopback, with KWOK simulating the nodes annotated kwok.x-k8s.io/node=fake."""
     client = require_tool(os.environ.get("KFPLUG_E2E_KUBECTL") or shutil.which("kubectl"), "kubectl")
-    for name in ("etcd", "kube-apiserver", "kube-controller-manager"):
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"):
         require_tool(binary(name), f"{name} (tools/k8s/build.sh)")
     state = tmp_path_factory.mktemp("apiserver")
     script = str(HERE / "apiserver.sh")

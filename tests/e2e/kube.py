@@ -41,6 +41,10 @@ class Kubectl:
             assert result.returncode == 0, f"kubectl {' '.join(args)} failed:\n{result.stderr}"
         return result
 
+    def json(self, *args: str) -> dict:
+        """`kubectl <args> -o json`, parsed."""
+        return json.loads(self.run(*args, "-o", "json").stdout)
+
     def get(self, objects: list[dict]) -> list[dict]:
         """The server's copy of each object (kubectl fails if one is missing)."""
         out = json.loads(self.run("get", "--show-managed-fields", "-f", "-", "-o", "json", stdin=dump(objects)).stdout)
