@@ -161,9 +161,11 @@ def _route_table(ctx: ConfigInput, osx: bool) -> str:
     if ctx.default_route:
         table["default"] = {"default": _entry(ctx.default_route, osx)}
     document: dict[str, Any] = {"route_table": table}
-    if osx:
+    if osx:  # osx reads no `permission` block (who may connect is the trust bundle's CAs alone)
         document["self_party"] = [ctx.party]
-    # no `permission` block: neither router reads one; who may connect is the trust bundle's CAs alone
+    else:  # rollsite reads default_allow, and without it logs an error every minute; true: a role without
+        # its own route takes the party's default one (fateflow)
+        document["permission"] = {"default_allow": True}
     return json.dumps(document, indent=2) + "\n"
 
 
