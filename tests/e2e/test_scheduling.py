@@ -322,11 +322,14 @@ def running(request, kubectl, built) -> Running:
     stand_ins = stand_in_volumes(everything)
     start = time.monotonic()
     try:
-        for cluster, objects in clusters.items():
-            federation.apply(cluster, objects)
-        stand_ins += stand_in_secrets(everything)
+        # the volumes first, so the binder binds each claim as it appears (not at its next resync)
         if stand_ins:
             kubectl.run("apply", "--server-side", "-f", "-", stdin=dump(stand_ins))
+        for cluster, objects in clusters.items():
+            federation.apply(cluster, objects)
+        if secrets := stand_in_secrets(everything):  # once their namespaces exist
+            kubectl.run("apply", "--server-side", "-f", "-", stdin=dump(secrets))
+            stand_ins += secrets
         state, _ = settle(kubectl, everything)
         yield Running(federation, spec, nodes, stand_ins, time.monotonic() - start, state)
     finally:
@@ -526,4 +529,4 @@ def test_a_placement_no_node_matches_stays_pending(kubectl, built):
         assert "didn't match Pod's node affinity/selector" in conditions[0]["message"], conditions[0]["message"]
         print(f"a placement no node matches: {conditions[0]['message']}")
     finally:
-        kubectl.run("delete", "--wait", "--timeout=120s", "-f", "-", stdin=dump([namespace, *nodes]))
+        kubectl.run("delete", "--wait=false", "-f", "-", stdin=dump([namespace, *nodes]))  # nothing reuses them
