@@ -7,12 +7,13 @@ per kustomize build and never writes files; `kfplug validate` never compiles.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
 
 from .diagnostics import Issue, SpecError
 from .spec.load import parse_object, parse_spec, read_spec
@@ -71,10 +72,9 @@ def render(spec_file: str | Path, out: str | Path) -> list[Issue]:
     return render_tree(spec_file, out).warnings
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Rendered:
     """What `render_tree` wrote, for the summary `kfplug render` prints."""
-
     warnings: list[Issue]
     files: int  # the files of the tree (the secret files it keeps are not counted)
     clusters: dict[str, tuple[str, ...]]  # cluster -> the overlays it holds

@@ -1,7 +1,8 @@
 """What a runtime's catalog is made of: modules, releases and the Secrets they read.
 
-Plain data. The shared compile steps read it and never name a module; the facts
-must match the component bases under `bases/` (a test checks kinds, names,
+Plain data, and where the component bases live (`bases_root`) with what a module's
+base asks of resources. The shared compile steps read it and never name a module; the
+facts must match the component bases under `bases/` (a test checks kinds, names,
 containers, ports and claims against them).
 """
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..plan import Part, SecretGen
+from ..spec.sops import generated_secrets
 from .context import PartyContext, workload_patch
 
 
 def secrets(ctx: PartyContext) -> Iterator[Part]:
     references = (ctx.party.secrets if ctx.party else None) or {}
-    used = dict.fromkeys(use.secret for module in ctx.modules for use in module.secrets + module.secret_mounts)
-    for name in used:
-        if name not in references:
-            kind = ctx.runtime.secrets[name]
-            yield SecretGen(name, kind.component, kind.keys)
+    for name in generated_secrets(ctx.spec, ctx.runtime, ctx.member):
+        kind = ctx.runtime.secrets[name]
+        yield SecretGen(name, kind.component, kind.keys)
     for module in ctx.modules:
         env = [{"name": use.env, "valueFrom": {"secretKeyRef": {"name": references[use.secret].secret_name,
                                                                  "key": use.key}}}

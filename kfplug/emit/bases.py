@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from ..catalog import bases_root
 
-__all__ = ["base_files", "bases_root"]
-
 
 def base_files(base: str) -> dict[str, str]:
     """Files of one base, e.g. "fate/2.0.0/mysql", keyed by their path relative to bases/."""

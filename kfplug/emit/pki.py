@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..spec.members import Member
+from ..spec.trust import PEM_BEGIN
 from ..yamlwrite import dump
 from .write import OutputError
 
@@ -38,7 +39,7 @@ def init_pki(members: list[Member], federation: str, base: Path, days: int = CA_
     made = Made([], [])
     for member in members:
         tls = member.spec.tls
-        if tls is None or tls.ca is None or "-----BEGIN " in tls.ca:
+        if tls is None or tls.ca is None or PEM_BEGIN in tls.ca:
             continue
         ca_file = base / tls.ca
         key_file = secret_path(ca_file)

@@ -38,11 +38,14 @@ class Locator:
 def read_spec(path: str | Path) -> tuple[Federation, list[Issue]]:
     """Load and validate a spec file: (federation, warnings). Raises SpecError with every error."""
     path = Path(path)
+    return parse_spec(_read(path), str(path), base=path.parent)
+
+
+def _read(path: Path) -> bytes:
     try:
-        data = read_file(path)
+        return read_file(path)
     except OSError as err:
         raise SpecError([Issue(str(path), 0, "", f"cannot read: {err.strerror}")]) from None
-    return parse_spec(data, str(path), base=path.parent)
 
 
 def read_unchecked(path: Path) -> Federation:
@@ -50,11 +53,7 @@ def read_unchecked(path: Path) -> Federation:
     `kfplug tls init` needs to make those files. Raises SpecError."""
     from .resolve import resolve
 
-    try:
-        data = read_file(path)
-    except OSError as err:
-        raise SpecError([Issue(str(path), 0, "", f"cannot read: {err.strerror}")]) from None
-    raw, marks, issues = load_document(data, str(path))
+    raw, marks, issues = load_document(_read(path), str(path))
     locator = Locator(str(path), marks)
     federation = resolve(structure(raw, locator, issues), locator, issues)
     errors = [issue for issue in issues if issue.severity == "error"]

@@ -25,7 +25,7 @@ def recipients(spec: Spec, member: Member) -> tuple[str, ...]:
 
 def generated_secrets(spec: Spec, runtime: Runtime, member: Member) -> tuple[str, ...]:
     """The Secrets a member's overlay generates: those its modules read that its spec does not name by
-    `secrets.<name>.secretName` (as kfplug/compile/secrets.py decides)."""
+    `secrets.<name>.secretName` (the compile step generates exactly these)."""
     named = (member.party.secrets if member.party else None) or {}
     used = dict.fromkeys(use.secret for module in runtime.modules_of(member, runtime.releases[spec.version])
                          for use in module.secrets + module.secret_mounts)
